@@ -1,0 +1,61 @@
+import { UsageError } from "../core/errors.js";
+import type { AgentRef } from "../core/schemas.js";
+import { nop } from "./nop.js";
+import { oracle } from "./oracle.js";
+import type { AgentAdapter } from "./types.js";
+
+const ADAPTERS: ReadonlyMap<string, AgentAdapter> = new Map([oracle, nop].map((a) => [a.name, a]));
+
+/** Agents Runloop supports that have no local adapter yet. */
+const PLANNED = ["claude-code", "codex", "opencode", "goose", "gemini-cli"];
+
+export function supportedAgents(): string[] {
+  return [...ADAPTERS.keys()];
+}
+
+export function getAdapter(name: string): AgentAdapter {
+  const adapter = ADAPTERS.get(name);
+  if (adapter === undefined) throw unsupported(name);
+  return adapter;
+}
+
+function unsupported(name: string): UsageError {
+  const planned = PLANNED.includes(name) ? ` (${name} is not wired up yet)` : "";
+  return new UsageError(
+    `Unsupported agent: ${name}. Supported agents: ${supportedAgents().join(", ")}${planned}`,
+  );
+}
+
+/** Parse `--agent` values (`agent[:model]`, split at the first colon) with Runloop's error texts. */
+export function parseAgentSpecs(values: readonly string[]): AgentRef[] {
+  if (values.length === 0) {
+    throw new UsageError(
+      "At least one --agent is required. Format: --agent agent:model (e.g., --agent claude-code:claude-sonnet-4)",
+    );
+  }
+  const refs: AgentRef[] = [];
+  const seen = new Set<string>();
+  for (const raw of values) {
+    const value = raw.trim();
+    const colon = value.indexOf(":");
+    const name = colon === -1 ? value : value.slice(0, colon);
+    const model = colon === -1 ? null : value.slice(colon + 1);
+    if (name === "" || model === "" || /\s/.test(value)) {
+      throw new UsageError(
+        `Invalid agent format: "${raw}". Use format: agent:model (e.g., claude-code:claude-sonnet-4)`,
+      );
+    }
+    const adapter = ADAPTERS.get(name);
+    if (adapter === undefined) throw unsupported(name);
+    if (adapter.requiresModel && model === null) {
+      throw new UsageError(
+        `No model specified for agent "${name}". Use format: --agent ${name}:model-name`,
+      );
+    }
+    const key = `${name}:${model ?? ""}`;
+    if (seen.has(key)) throw new UsageError(`Agent given twice: "${raw}"`);
+    seen.add(key);
+    refs.push({ name, model });
+  }
+  return refs;
+}

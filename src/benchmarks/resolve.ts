@@ -1,0 +1,140 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseToml } from "smol-toml";
+import { UsageError } from "../core/errors.js";
+import { loadTask, type Task } from "./task.js";
+
+/** Directory holding the built-in benchmarks (fixtures/benchmarks in the package). */
+export const BUILTIN_DIR = fileURLToPath(new URL("../../fixtures/benchmarks/", import.meta.url));
+
+export interface ResolvedBenchmark {
+  kind: "builtin" | "path" | "scenarios";
+  source: string | string[];
+  tasks: Task[];
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function hasTaskToml(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, "task.toml"))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function listBuiltinBenchmarks(): Promise<string[]> {
+  try {
+    const entries = await readdir(BUILTIN_DIR, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function looksLikePath(s: string): boolean {
+  return s.startsWith(".") || s.startsWith("/") || s.startsWith("~") || s.includes("/");
+}
+
+async function benchmarkName(dir: string): Promise<string> {
+  try {
+    const toml = parseToml(await readFile(join(dir, "benchmark.toml"), "utf8")) as {
+      name?: unknown;
+    };
+    if (typeof toml.name === "string" && toml.name.trim() !== "") return toml.name.trim();
+  } catch {
+    // no benchmark.toml: the directory name names the benchmark
+  }
+  return basename(dir);
+}
+
+/** Locate a benchmark by built-in name or directory path. */
+async function locateBenchmark(value: string): Promise<{ dir: string; kind: "builtin" | "path" }> {
+  if (!looksLikePath(value)) {
+    const builtin = join(BUILTIN_DIR, value);
+    if (/^[A-Za-z0-9._-]+$/.test(value) && (await isDir(builtin)))
+      return { dir: builtin, kind: "builtin" };
+  }
+  const dir = resolve(value);
+  if (await isDir(dir)) return { dir, kind: "path" };
+  const builtins = await listBuiltinBenchmarks();
+  throw new UsageError(
+    `Unknown benchmark: "${value}". Use a built-in benchmark (${builtins.join(", ") || "none installed"}) or a directory of Harbor tasks`,
+  );
+}
+
+/** Every task directory of a benchmark, sorted by name; a directory that is itself a task counts as one. */
+async function taskDirs(dir: string): Promise<string[]> {
+  if (await hasTaskToml(dir)) return [dir];
+  const entries = await readdir(dir, { withFileTypes: true });
+  const dirs: string[] = [];
+  for (const e of entries
+    .filter((x) => x.isDirectory())
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (await hasTaskToml(join(dir, e.name))) dirs.push(join(dir, e.name));
+  }
+  return dirs;
+}
+
+/** `--benchmark <name|dir>`: every task of the benchmark. */
+export async function resolveBenchmark(value: string): Promise<ResolvedBenchmark> {
+  const { dir, kind } = await locateBenchmark(value);
+  const dirs = await taskDirs(dir);
+  if (dirs.length === 0) {
+    throw new UsageError(
+      `Benchmark "${value}" has no tasks: no subdirectory of ${dir} holds a task.toml`,
+    );
+  }
+  const name =
+    dirs.length === 1 && dirs[0] === dir ? basename(dirname(dir)) : await benchmarkName(dir);
+  const tasks: Task[] = [];
+  for (const d of dirs) tasks.push(await loadTask(d, `${name}/${basename(d)}`));
+  return { kind, source: value, tasks };
+}
+
+/** `--scenarios <benchmark>/<scenario>…` (or task directory paths). */
+export async function resolveScenarios(values: string[]): Promise<ResolvedBenchmark> {
+  const tasks: Task[] = [];
+  const seen = new Set<string>();
+  for (const value of values) {
+    let task: Task;
+    if (looksLikePath(value) && (await hasTaskToml(resolve(value)))) {
+      const dir = resolve(value);
+      task = await loadTask(dir, `${await benchmarkName(dirname(dir))}/${basename(dir)}`);
+    } else {
+      const slash = value.lastIndexOf("/");
+      if (slash <= 0 || slash === value.length - 1) {
+        throw new UsageError(
+          `Invalid scenario: "${value}". Use <benchmark>/<scenario> (e.g. starter/fix-csv-quoting) or a task directory path`,
+        );
+      }
+      const benchPart = value.slice(0, slash);
+      const scenarioPart = value.slice(slash + 1);
+      const { dir } = await locateBenchmark(benchPart);
+      const taskDir = join(dir, scenarioPart);
+      if (!(await hasTaskToml(taskDir))) {
+        const known = (await taskDirs(dir)).map((d) => basename(d));
+        const hint =
+          known.length > 0
+            ? `; scenarios in "${benchPart}": ${known.slice(0, 8).join(", ")}${known.length > 8 ? ", …" : ""}`
+            : "";
+        throw new UsageError(`Unknown scenario: "${value}"${hint}`);
+      }
+      task = await loadTask(taskDir, `${await benchmarkName(dir)}/${scenarioPart}`);
+    }
+    if (seen.has(task.id)) throw new UsageError(`Scenario given twice: "${value}" (${task.id})`);
+    seen.add(task.id);
+    tasks.push(task);
+  }
+  return { kind: "scenarios", source: values, tasks };
+}

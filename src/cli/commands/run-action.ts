@@ -1,0 +1,134 @@
+import { parseAgentSpecs } from "../../agents/registry.js";
+import { LocalBackend } from "../../backends/local.js";
+import { resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
+import { EXIT, UsageError } from "../../core/errors.js";
+import { agentLabel, newJobId } from "../../core/ids.js";
+import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
+import { runJob } from "../../orchestrator/job.js";
+import { jobDocument } from "../../report/summary.js";
+import { NO_COLOR, resultsTable } from "../../report/text.js";
+import { defaultJobsDir } from "../../store/store.js";
+import type { Io } from "../io.js";
+import { createProgressView } from "../live-view.js";
+import { rliVersion } from "../main.js";
+import {
+  choice,
+  envPairs,
+  metadataPairs,
+  outputFormat,
+  positiveInt,
+  positiveNumber,
+} from "../parse.js";
+import type { RunFlags } from "./run.js";
+
+/** Validate everything, then run the job. Nothing is written before every input has been checked. */
+export async function runAction(flags: RunFlags, io: Io): Promise<number> {
+  const output = outputFormat(flags.output);
+  const agents = parseAgentSpecs(flags.agent ?? []);
+  const envVars = envPairs(flags.envVars ?? [], "env");
+  const secretRefs = envPairs(flags.secrets ?? [], "secret");
+  const timeoutSec =
+    flags.timeout === undefined ? null : positiveNumber("--timeout", flags.timeout);
+  const nAttempts = positiveInt("--n-attempts", flags.nAttempts);
+  const nConcurrent = positiveInt("--n-concurrent-trials", flags.nConcurrentTrials);
+  const multiplier = positiveNumber("--timeout-multiplier", flags.timeoutMultiplier);
+  const metadata = metadataPairs(flags.metadata);
+  const sandboxMode = choice("--sandbox", flags.sandbox, ["bubblewrap", "none"] as const);
+  choice("--backend", flags.backend, ["local"] as const);
+  if (flags.benchmark === undefined && flags.scenarios === undefined) {
+    throw new UsageError("Either --benchmark or --scenarios must be specified");
+  }
+  if (flags.benchmark !== undefined && flags.scenarios !== undefined) {
+    throw new UsageError("Cannot specify both --benchmark and --scenarios");
+  }
+  const secretValues: Record<string, string> = {};
+  for (const [envName, source] of Object.entries(secretRefs)) {
+    const value = io.env[source];
+    if (value === undefined) {
+      throw new UsageError(
+        `Secret ${source} (for ${envName}) is not set in this environment; export ${source} or drop --secrets ${envName}=${source}`,
+      );
+    }
+    secretValues[envName] = value;
+  }
+
+  const resolved =
+    flags.benchmark !== undefined
+      ? await resolveBenchmark(flags.benchmark)
+      : await resolveScenarios(flags.scenarios ?? []);
+  const backend = new LocalBackend(sandboxMode);
+  const unsupported = resolved.tasks.flatMap((t) => {
+    const reason = backend.unsupportedReason(t);
+    return reason === null ? [] : [reason];
+  });
+  if (unsupported.length > 0) {
+    const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more)` : "";
+    throw new UsageError(`${unsupported[0]}${more}`);
+  }
+  if (sandboxMode === "none") {
+    io.err(
+      "Warning: --sandbox none: agents and tests run unconfined on this machine, with its network and as root\n",
+    );
+  }
+
+  const benchLabel = Array.isArray(resolved.source) ? "scenarios" : resolved.source;
+  const spec: JobSpec = JobSpecSchema.parse({
+    name: flags.jobName ?? `${benchLabel}: ${agents.map(agentLabel).join(", ")}`,
+    benchmark: { kind: resolved.kind, source: resolved.source },
+    scenarios: resolved.tasks.map((t) => ({
+      id: t.id,
+      name: t.name,
+      path: t.dir,
+      digest: t.digest,
+    })),
+    agents,
+    n_attempts: nAttempts,
+    n_concurrent_trials: nConcurrent,
+    timeout_sec: timeoutSec,
+    timeout_multiplier: multiplier,
+    env_vars: envVars,
+    secrets: secretRefs,
+    metadata,
+    backend: "local",
+    sandbox: sandboxMode,
+  });
+
+  const jobId = newJobId();
+  const nTrials = resolved.tasks.length * agents.length * nAttempts;
+  const view = await createProgressView(
+    io,
+    { jobId, name: spec.name },
+    agents,
+    nTrials,
+    output === "text" && io.stderrIsTTY,
+  );
+  let outcome: Awaited<ReturnType<typeof runJob>>;
+  try {
+    outcome = await runJob({
+      jobId,
+      jobsDir: flags.jobsDir ?? defaultJobsDir(io.env),
+      spec,
+      tasks: resolved.tasks,
+      backend,
+      secretValues,
+      signal: io.interrupt,
+      rliVersion: rliVersion(),
+      onEvent: (e) => view.onEvent(e),
+    });
+  } finally {
+    view.stop();
+  }
+
+  if (output === "json") {
+    io.out(`${JSON.stringify(jobDocument(outcome.job, outcome.results), null, 2)}\n`);
+  } else if (output === "yaml") {
+    const { stringify } = await import("yaml");
+    io.out(stringify(jobDocument(outcome.job, outcome.results)));
+  } else {
+    const paint = io.outColor ? (await import("chalk")).default : NO_COLOR;
+    io.out(resultsTable(outcome.job, outcome.results, paint));
+    io.err(`\nJob directory: ${outcome.dir}\n`);
+  }
+  if (outcome.job.state === "cancelled") return EXIT.interrupted;
+  return outcome.job.state === "completed" ? EXIT.ok : EXIT.failure;
+}

@@ -1,0 +1,81 @@
+import { type Command, Option } from "commander";
+import type { Io } from "../io.js";
+import type { ExitBox } from "../main.js";
+
+export interface RunFlags {
+  agent?: string[];
+  benchmark?: string;
+  scenarios?: string[];
+  jobName?: string;
+  envVars?: string[];
+  secrets?: string[];
+  timeout?: string;
+  nAttempts: string;
+  nConcurrentTrials: string;
+  timeoutMultiplier: string;
+  metadata: string[];
+  output: string;
+  jobsDir?: string;
+  backend: string;
+  sandbox: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const EXAMPLES = `
+Examples:
+  $ rli benchmark-job run --agent oracle --benchmark starter
+  $ rli bmj run --agent oracle --agent nop --benchmark starter --n-attempts 2
+  $ rli bmj run --agent oracle --scenarios starter/fix-csv-quoting starter/js-debounce-leading-edge
+  $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.agents'
+
+Exit codes: 0 job completed (whatever the scores) · 1 failure · 2 bad input · 130 cancelled`;
+
+/** `rli benchmark-job run`: Runloop's flags plus --jobs-dir, --backend and --sandbox. */
+export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
+  parent
+    .command("run")
+    .description("Run agents against a benchmark, one sandbox per trial, and score the results")
+    .option("--agent <agents...>", "agent to run, agent[:model]; repeatable (e.g. oracle, nop)")
+    .option("--benchmark <id-or-name>", "built-in benchmark name or a directory of Harbor tasks")
+    .option(
+      "--scenarios <ids...>",
+      "scenarios to run, <benchmark>/<scenario> or task directories (instead of --benchmark)",
+    )
+    .option("-n, --job-name <name>", "name for this job")
+    .option("--env-vars <vars...>", "environment variables for every agent, KEY=value")
+    .option(
+      "--secrets <secrets...>",
+      "secrets for every agent, ENV_VAR=NAME: the value of $NAME here becomes ENV_VAR in the sandbox; only names are recorded",
+    )
+    .option(
+      "--timeout <seconds>",
+      "agent timeout in seconds (default: the task's [agent].timeout_sec, else 7200)",
+    )
+    .option("--n-attempts <n>", "attempts per scenario and agent", "1")
+    .option("--n-concurrent-trials <n>", "trials running at once", "10")
+    .option("--timeout-multiplier <n>", "scales every phase's timeout", "1.0")
+    .option("--metadata <key=value>", "metadata tag, repeatable", collect, [])
+    .option("-o, --output <format>", "output format: text|json|yaml", "text")
+    .option(
+      "--jobs-dir <dir>",
+      "where job directories are kept (default: $RLI_HOME/jobs or ~/.local/share/rli/jobs)",
+    )
+    .addOption(
+      new Option("--backend <name>", "where sandboxes run").choices(["local"]).default("local"),
+    )
+    .addOption(
+      new Option(
+        "--sandbox <mode>",
+        "local confinement: bubblewrap, or none (unconfined; root only)",
+      )
+        .choices(["bubblewrap", "none"])
+        .default("bubblewrap"),
+    )
+    .addHelpText("after", EXAMPLES)
+    .exitOverride()
+    .action(async (flags: RunFlags) => {
+      const { runAction } = await import("./run-action.js");
+      exit.code = await runAction(flags, io);
+    });
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { EXIT } from "../core/errors.js";
+import { registerRun } from "./commands/run.js";
+import { type Io, processIo } from "./io.js";
+
+export function rliVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    return pkg.version;
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/** Holds the exit code an action decided; commander has no return channel of its own. */
+export interface ExitBox {
+  code: number;
+}
+
+/** A fresh program per call (tests build many). Handlers are imported lazily, when their command runs. */
+export function createProgram(io: Io, exit: ExitBox): Command {
+  const program = new Command("rli")
+    .description("Benchmark coding agents in sandboxes and compare their scores")
+    .version(rliVersion(), "-V, --version")
+    .showHelpAfterError(false)
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
+    .exitOverride();
+  const bmj = program
+    .command("benchmark-job")
+    .alias("bmj")
+    .description("Run agents against benchmarks and inspect the results")
+    .exitOverride();
+  registerRun(bmj, io, exit);
+  return program;
+}
+
+/** Run the CLI; resolves to the process exit code. Errors are one line on stderr, never a stack trace. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const exit: ExitBox = { code: EXIT.ok };
+  const program = createProgram(io, exit);
+  try {
+    await program.parseAsync(argv);
+    return exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (or the help/version text).
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { reportError } = await import("./report-error.js");
+    return reportError(err, io);
+  }
+}
+
+/** The bin entry point: real process IO, signal handling, exit code. */
+export async function cli(): Promise<void> {
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1 || sig === "SIGHUP") process.exit(EXIT.interrupted);
+    process.stderr.write(
+      `\nCancelling: stopping running trials and tearing down sandboxes (${sig === "SIGINT" ? "Ctrl-C" : sig} again to exit at once)\n`,
+    );
+    interrupt.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.exitCode = await main(process.argv, processIo(interrupt.signal));
+}

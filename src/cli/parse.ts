@@ -1,0 +1,80 @@
+import { UsageError } from "../core/errors.js";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A whole number ≥ 1, e.g. --n-attempts. */
+export function positiveInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** A finite number > 0, e.g. --timeout or --timeout-multiplier. */
+export function positiveNumber(flag: string, value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} must be a positive number, got "${value}"`);
+  }
+  return n;
+}
+
+/** `KEY=value` pairs split at the first `=`, keys valid env var names, no duplicates. */
+export function envPairs(
+  values: readonly string[],
+  what: "env" | "secret",
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    const key = eq === -1 ? "" : v.slice(0, eq);
+    const val = eq === -1 ? "" : v.slice(eq + 1);
+    if (eq === -1 || !ENV_NAME.test(key) || (what === "secret" && !ENV_NAME.test(val))) {
+      throw new UsageError(
+        what === "env"
+          ? `Invalid environment variable format: ${v}. Expected KEY=value (KEY a valid variable name)`
+          : `Invalid secret format: ${v}. Expected ENV_VAR=SECRET_NAME (both valid variable names)`,
+      );
+    }
+    if (key in out)
+      throw new UsageError(
+        `Duplicate ${what === "env" ? "environment variable" : "secret"}: ${key}`,
+      );
+    out[key] = val;
+  }
+  return out;
+}
+
+/** `--metadata key=value`, repeatable; Runloop rejects a missing `=`, an empty key and duplicates. */
+export function metadataPairs(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq === -1) throw new UsageError(`Invalid metadata format: "${v}". Expected key=value`);
+    const key = v.slice(0, eq).trim();
+    if (key === "")
+      throw new UsageError(`Invalid metadata format: "${v}". The key must not be empty`);
+    if (key in out) throw new UsageError(`Duplicate metadata key: ${key}`);
+    out[key] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function outputFormat(value: string): OutputFormat {
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `Unknown output format: ${value}. Valid options: ${OUTPUT_FORMATS.join(", ")}`,
+    );
+  }
+  return value as OutputFormat;
+}
+
+export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${value}"`);
+  }
+  return value as T;
+}

@@ -1,0 +1,33 @@
+/** Exit codes, mapped once in the CLI entry point. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+/** Bad input from the user: a one-line message naming the value and what is allowed. Exit 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** The environment lacks something the command needs (e.g. bubblewrap). Exit 1. */
+export class EnvironmentError extends Error {
+  override readonly name = "EnvironmentError";
+}
+
+/** A task directory that cannot be loaded; the message is `file: field: problem`. Exit 2. */
+export class TaskLoadError extends Error {
+  override readonly name = "TaskLoadError";
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${field}: ${problem}`);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,215 @@
+import { z } from "zod";
+
+/** Version of every document the store persists; bump with a migration when a shape changes. */
+export const SCHEMA_VERSION = 1;
+
+const isoTime = z.string().datetime({ offset: true });
+
+/** `agent[:model]`, split at the first colon. `model` is null for agents that need none. */
+export const AgentRefSchema = z.object({
+  name: z.string().min(1),
+  model: z.string().min(1).nullable(),
+});
+export type AgentRef = z.infer<typeof AgentRefSchema>;
+
+export const TRIAL_STATUSES = [
+  "passed",
+  "failed",
+  "agent_timeout",
+  "agent_error",
+  "infra_error",
+  "verifier_error",
+  "cancelled",
+] as const;
+export const TrialStatusSchema = z.enum(TRIAL_STATUSES);
+export type TrialStatus = z.infer<typeof TrialStatusSchema>;
+
+/** Phases of a trial, in the order they run. */
+export const PHASES = [
+  "provision",
+  "agent_setup",
+  "agent_run",
+  "upload_tests",
+  "verify",
+  "collect",
+  "teardown",
+] as const;
+export const PhaseSchema = z.enum(PHASES);
+export type Phase = z.infer<typeof PhaseSchema>;
+
+export const PhaseTimingSchema = z.object({
+  started_at: isoTime,
+  finished_at: isoTime,
+  duration_ms: z.number().int().nonnegative(),
+  /** The resolved timeout for the phase (after the multiplier), or null when unbounded. */
+  timeout_ms: z.number().int().positive().nullable(),
+  outcome: z.enum(["ok", "timeout", "error", "cancelled"]),
+});
+export type PhaseTiming = z.infer<typeof PhaseTimingSchema>;
+
+/** Token usage and cost. Every field is null when unknown; an unknown is never reported as 0. */
+export const UsageSchema = z.object({
+  input_tokens: z.number().int().nonnegative().nullable(),
+  cache_read_tokens: z.number().int().nonnegative().nullable(),
+  cache_write_tokens: z.number().int().nonnegative().nullable(),
+  output_tokens: z.number().int().nonnegative().nullable(),
+  cost_usd: z.number().nonnegative().nullable(),
+  cost_source: z.enum(["reported", "estimated", "unknown"]),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const UNKNOWN_USAGE: Usage = Object.freeze({
+  input_tokens: null,
+  cache_read_tokens: null,
+  cache_write_tokens: null,
+  output_tokens: null,
+  cost_usd: null,
+  cost_source: "unknown",
+});
+
+export const ExceptionInfoSchema = z.object({
+  /** A stable error class name, e.g. AgentTimeoutError, RewardFileNotFoundError, SandboxError. */
+  type: z.string(),
+  message: z.string(),
+  phase: PhaseSchema,
+  occurred_at: isoTime,
+});
+export type ExceptionInfo = z.infer<typeof ExceptionInfoSchema>;
+
+/** The scenario as resolved for a job: enough to re-run it and to detect that it changed. */
+export const ScenarioRefSchema = z.object({
+  /** Unique within the job; `<benchmark>/<task-dir-name>`. */
+  id: z.string().min(1),
+  name: z.string().min(1),
+  path: z.string().min(1),
+  /** sha256 over the task directory's files (names and contents). */
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+});
+export type ScenarioRef = z.infer<typeof ScenarioRefSchema>;
+
+export const BackendNameSchema = z.enum(["local"]);
+export const SandboxModeSchema = z.enum(["bubblewrap", "none"]);
+
+export const JobSpecSchema = z.object({
+  name: z.string().min(1),
+  benchmark: z.object({
+    kind: z.enum(["builtin", "path", "scenarios"]),
+    /** The built-in name, the directory path, or the scenario ids as given. */
+    source: z.union([z.string(), z.array(z.string())]),
+  }),
+  scenarios: z.array(ScenarioRefSchema).min(1),
+  agents: z.array(AgentRefSchema).min(1),
+  n_attempts: z.number().int().positive(),
+  n_concurrent_trials: z.number().int().positive(),
+  /** Agent-phase timeout in seconds; null means "use each task's own [agent].timeout_sec". */
+  timeout_sec: z.number().positive().nullable(),
+  timeout_multiplier: z.number().positive(),
+  env_vars: z.record(z.string(), z.string()),
+  /** ENV_VAR -> secret name. Values are never stored. */
+  secrets: z.record(z.string(), z.string()),
+  metadata: z.record(z.string(), z.string()),
+  backend: BackendNameSchema,
+  sandbox: SandboxModeSchema,
+});
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+export const JOB_STATES = ["running", "completed", "failed", "cancelled"] as const;
+export const JobStateSchema = z.enum(JOB_STATES);
+export type JobState = z.infer<typeof JobStateSchema>;
+
+/** job.json: the spec plus the job's lifecycle state. Rewritten atomically on each transition. */
+export const JobDocSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1),
+  created_at: isoTime,
+  spec: JobSpecSchema,
+  state: JobStateSchema,
+  finished_at: isoTime.nullable(),
+  failure_reason: z.string().nullable(),
+  runner: z.object({ pid: z.number().int(), hostname: z.string(), rli_version: z.string() }),
+});
+export type JobDoc = z.infer<typeof JobDocSchema>;
+
+/** trials/<trial_id>/result.json, written atomically once the trial ends. */
+export const TrialResultSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  trial_id: z.string().min(1),
+  job_id: z.string().min(1),
+  scenario_id: z.string().min(1),
+  scenario_digest: z.string(),
+  agent: AgentRefSchema,
+  /** 1-based attempt number. */
+  attempt: z.number().int().positive(),
+  status: TrialStatusSchema,
+  /** The verifier's reward in [0, 1], or null when the verifier produced none. */
+  score: z.number().min(0).max(1).nullable(),
+  /** Every value the reward file held (reward.json keys, or {reward} from reward.txt). */
+  rewards: z.record(z.string(), z.number()).nullable(),
+  started_at: isoTime,
+  finished_at: isoTime,
+  duration_ms: z.number().int().nonnegative(),
+  phases: z.partialRecord(PhaseSchema, PhaseTimingSchema),
+  agent_exit_code: z.number().int().nullable(),
+  usage: UsageSchema,
+  /** The first failure that decided the status; later failures (e.g. teardown) go to `errors`. */
+  exception: ExceptionInfoSchema.nullable(),
+  errors: z.array(ExceptionInfoSchema),
+  /** Relative to the trial directory. */
+  logs_dir: z.string(),
+});
+export type TrialResult = z.infer<typeof TrialResultSchema>;
+
+const eventBase = { schema_version: z.literal(SCHEMA_VERSION), ts: isoTime, seq: z.number().int() };
+
+/** One line of events.jsonl. Readers must tolerate unknown types and a torn last line. */
+export const JobEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    ...eventBase,
+    type: z.literal("job_started"),
+    job_id: z.string(),
+    n_trials: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("trial_started"),
+    trial_id: z.string(),
+    scenario_id: z.string(),
+    agent: AgentRefSchema,
+    attempt: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("phase_started"),
+    trial_id: z.string(),
+    phase: PhaseSchema,
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("phase_finished"),
+    trial_id: z.string(),
+    phase: PhaseSchema,
+    outcome: PhaseTimingSchema.shape.outcome,
+    duration_ms: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("trial_finished"),
+    trial_id: z.string(),
+    scenario_id: z.string(),
+    agent: AgentRefSchema,
+    status: TrialStatusSchema,
+    score: z.number().nullable(),
+    duration_ms: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("job_finished"),
+    job_id: z.string(),
+    state: JobStateSchema,
+  }),
+]);
+export type JobEvent = z.infer<typeof JobEventSchema>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event before the store stamps it with version, time and sequence number. */
+export type JobEventInput = DistributiveOmit<JobEvent, "schema_version" | "ts" | "seq">;

@@ -1,0 +1,95 @@
+import { hostname } from "node:os";
+import pLimit from "p-limit";
+import type { Backend } from "../backends/types.js";
+import type { Task } from "../benchmarks/task.js";
+import {
+  type JobDoc,
+  type JobEvent,
+  type JobSpec,
+  SCHEMA_VERSION,
+  type TrialResult,
+} from "../core/schemas.js";
+import { JobWriter } from "../store/store.js";
+import { planTrials } from "./plan.js";
+import { runTrial } from "./trial.js";
+
+export interface RunJobOptions {
+  jobId: string;
+  jobsDir: string;
+  spec: JobSpec;
+  /** Every scenario of the spec, loaded. */
+  tasks: readonly Task[];
+  backend: Backend;
+  secretValues: Readonly<Record<string, string>>;
+  /** Abort to cancel: no new trials start, running ones are stopped and torn down. */
+  signal: AbortSignal;
+  rliVersion: string;
+  /** Called for every event after it is in events.jsonl. */
+  onEvent?: (event: JobEvent) => void;
+  /** Called once the job directory exists. */
+  onCreated?: (dir: string) => void;
+}
+
+export interface JobOutcome {
+  dir: string;
+  job: JobDoc;
+  results: TrialResult[];
+}
+
+/** Run every trial of a job under the concurrency limit and record it in a new job directory. */
+export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
+  const { spec } = opts;
+  const doc: JobDoc = {
+    schema_version: SCHEMA_VERSION,
+    id: opts.jobId,
+    created_at: new Date().toISOString(),
+    spec,
+    state: "running",
+    finished_at: null,
+    failure_reason: null,
+    runner: { pid: process.pid, hostname: hostname(), rli_version: opts.rliVersion },
+  };
+  const writer = await JobWriter.create(opts.jobsDir, doc);
+  opts.onCreated?.(writer.dir);
+  const emit = (event: Parameters<JobWriter["appendEvent"]>[0]): void => {
+    const full = writer.appendEvent(event);
+    opts.onEvent?.(full);
+  };
+  const trials = planTrials(opts.tasks, spec.agents, spec.n_attempts);
+  emit({ type: "job_started", job_id: doc.id, n_trials: trials.length });
+
+  const limit = pLimit(spec.n_concurrent_trials);
+  let results: TrialResult[] = [];
+  let failureReason: string | null = null;
+  try {
+    results = await Promise.all(
+      trials.map((planned) =>
+        limit(() =>
+          runTrial(planned, {
+            jobId: doc.id,
+            backend: opts.backend,
+            emit,
+            prepareTrial: (id) => writer.prepareTrial(id),
+            writeResult: (r) => writer.writeResult(r),
+            agentTimeoutSec: spec.timeout_sec,
+            timeoutMultiplier: spec.timeout_multiplier,
+            envVars: spec.env_vars,
+            secretValues: opts.secretValues,
+            signal: opts.signal,
+          }),
+        ),
+      ),
+    );
+  } catch (err) {
+    failureReason = err instanceof Error ? err.message : String(err);
+  }
+  const state = failureReason !== null ? "failed" : opts.signal.aborted ? "cancelled" : "completed";
+  await writer.update({
+    state,
+    finished_at: new Date().toISOString(),
+    failure_reason: failureReason,
+  });
+  emit({ type: "job_finished", job_id: doc.id, state });
+  writer.close();
+  return { dir: writer.dir, job: writer.job, results };
+}

@@ -1,0 +1,109 @@
+import { agentLabel } from "../core/ids.js";
+import type { AgentRef, JobEvent, Phase, TrialStatus } from "../core/schemas.js";
+
+export interface RunningTrial {
+  trialId: string;
+  scenarioId: string;
+  agent: string;
+  phase: Phase | null;
+  startedAtMs: number;
+}
+
+export interface AgentProgress {
+  agent: string;
+  done: number;
+  running: number;
+  scoreSum: number;
+  scored: number;
+  byStatus: Partial<Record<TrialStatus, number>>;
+}
+
+/** The live state of a job, folded from its events. Pure and incremental: feed events in order. */
+export interface Progress {
+  totalTrials: number;
+  agents: Map<string, AgentProgress>;
+  running: Map<string, RunningTrial>;
+  finished: number;
+  state: "running" | "completed" | "failed" | "cancelled";
+  startedAtMs: number | null;
+}
+
+export function emptyProgress(agents: readonly AgentRef[], totalTrials: number): Progress {
+  const map = new Map<string, AgentProgress>();
+  for (const a of agents) {
+    map.set(agentLabel(a), {
+      agent: agentLabel(a),
+      done: 0,
+      running: 0,
+      scoreSum: 0,
+      scored: 0,
+      byStatus: {},
+    });
+  }
+  return {
+    totalTrials,
+    agents: map,
+    running: new Map(),
+    finished: 0,
+    state: "running",
+    startedAtMs: null,
+  };
+}
+
+function agentOf(p: Progress, label: string): AgentProgress {
+  let a = p.agents.get(label);
+  if (a === undefined) {
+    a = { agent: label, done: 0, running: 0, scoreSum: 0, scored: 0, byStatus: {} };
+    p.agents.set(label, a);
+  }
+  return a;
+}
+
+/** Apply one event (mutates and returns `p`). Unknown event types are ignored. */
+export function applyEvent(p: Progress, e: JobEvent): Progress {
+  const ts = Date.parse(e.ts);
+  switch (e.type) {
+    case "job_started":
+      p.totalTrials = e.n_trials;
+      p.startedAtMs = ts;
+      break;
+    case "trial_started": {
+      const label = agentLabel(e.agent);
+      p.running.set(e.trial_id, {
+        trialId: e.trial_id,
+        scenarioId: e.scenario_id,
+        agent: label,
+        phase: null,
+        startedAtMs: ts,
+      });
+      agentOf(p, label).running++;
+      break;
+    }
+    case "phase_started": {
+      const t = p.running.get(e.trial_id);
+      if (t) t.phase = e.phase;
+      break;
+    }
+    case "trial_finished": {
+      const t = p.running.get(e.trial_id);
+      const a = agentOf(p, agentLabel(e.agent));
+      // A trial cancelled before it started has no trial_started event.
+      if (t) a.running--;
+      a.done++;
+      a.byStatus[e.status] = (a.byStatus[e.status] ?? 0) + 1;
+      if (e.score !== null) {
+        a.scoreSum += e.score;
+        a.scored++;
+      }
+      p.running.delete(e.trial_id);
+      p.finished++;
+      break;
+    }
+    case "job_finished":
+      p.state = e.state;
+      break;
+    default:
+      break;
+  }
+  return p;
+}
