@@ -139,6 +139,9 @@ describe("rli benchmark-job run -o json", () => {
     expect(by["broken-verifier"]?.status).toBe("verifier_error");
     expect(by["broken-verifier"]?.score).toBeNull();
     expect(by["broken-verifier"]?.exception?.type).toBe("RewardFileNotFoundError");
+    // A reward the agent planted in /logs/verifier is discarded before the verifier runs.
+    expect(by.cheater?.status).toBe("verifier_error");
+    expect(by.cheater?.score).toBeNull();
     expect(by.partial?.status).toBe("failed");
     expect(by.partial?.score).toBe(0.5);
     for (const t of job.trials) {

@@ -67,7 +67,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   }
   if (sandboxMode === "none") {
     io.err(
-      "Warning: --sandbox none: agents and tests run unconfined on this machine, with its network and as root\n",
+      "Warning: --sandbox none: agents and tests run unconfined on this machine, as root, with its network and files (task paths such as /app are mapped in a private mount namespace; their empty mount points are created on the host)\n",
     );
   }
 

@@ -324,9 +324,7 @@ describe("UsageSchema", () => {
 
   it("accepts a fractional cost but not a negative one", () => {
     expect(UsageSchema.safeParse(makeUsage({ cost_usd: 0.000001 })).success).toBe(true);
-    expect(issuePaths(UsageSchema.safeParse(makeUsage({ cost_usd: -0.01 })))).toEqual([
-      "cost_usd",
-    ]);
+    expect(issuePaths(UsageSchema.safeParse(makeUsage({ cost_usd: -0.01 })))).toEqual(["cost_usd"]);
   });
 
   it("rejects an unknown cost_source", () => {

@@ -1,0 +1,283 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type Backend,
+  type ExecRequest,
+  type ExecResult,
+  type Sandbox,
+  SandboxError,
+} from "../../../src/backends/types.js";
+import { loadTask, type Task } from "../../../src/benchmarks/task.js";
+import type { JobEventInput, TrialResult } from "../../../src/core/schemas.js";
+import { runJob } from "../../../src/orchestrator/job.js";
+import { runTrial, type TrialDeps } from "../../../src/orchestrator/trial.js";
+import { readResults } from "../../../src/store/store.js";
+import { FIXTURES, tempDir } from "../../helpers/tasks.js";
+
+/** What a scripted sandbox does for each command; `files` is what readFile returns. */
+interface Script {
+  provisionError?: Error;
+  onExec?: (req: ExecRequest) => ExecResult | Promise<ExecResult>;
+  teardownError?: Error;
+  files?: Record<string, string>;
+}
+
+const okExec: ExecResult = {
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  cancelled: false,
+  durationMs: 1,
+};
+
+class ScriptedBackend implements Backend {
+  readonly name = "scripted";
+  readonly calls: string[] = [];
+  constructor(private readonly script: Script) {}
+  unsupportedReason(): string | null {
+    return null;
+  }
+  async provision(): Promise<Sandbox> {
+    this.calls.push("provision");
+    if (this.script.provisionError) throw this.script.provisionError;
+    const { calls, script } = this;
+    return {
+      workdir: "/app",
+      async exec(req) {
+        calls.push(`exec ${req.argv.join(" ")}`);
+        return script.onExec ? script.onExec(req) : okExec;
+      },
+      async upload(_host, path) {
+        calls.push(`upload ${path}`);
+      },
+      async clearDir(path) {
+        calls.push(`clear ${path}`);
+      },
+      async readFile(path) {
+        return script.files?.[path] ?? null;
+      },
+      async teardown() {
+        calls.push("teardown");
+        if (script.teardownError) throw script.teardownError;
+      },
+    };
+  }
+}
+
+let task: Task;
+let tmp: { dir: string; cleanup: () => Promise<void> };
+beforeEach(async () => {
+  task = await loadTask(join(FIXTURES, "bench-mini", "hello"), "mini/hello");
+  tmp = await tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+function deps(
+  backend: Backend,
+  overrides: Partial<TrialDeps> = {},
+): TrialDeps & { events: JobEventInput[]; written: TrialResult[] } {
+  const events: JobEventInput[] = [];
+  const written: TrialResult[] = [];
+  return {
+    events,
+    written,
+    jobId: "job_test",
+    backend,
+    emit: (e) => events.push(e),
+    prepareTrial: async (id) => ({
+      logsDir: join(tmp.dir, id, "logs"),
+      scratchDir: join(tmp.dir, id, "s"),
+    }),
+    writeResult: async (r) => {
+      written.push(r);
+    },
+    agentTimeoutSec: null,
+    timeoutMultiplier: 1,
+    envVars: {},
+    secretValues: {},
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+const planned = (agent = "oracle") => ({
+  trialId: "mini_hello__oracle__1",
+  scenario: task,
+  agent: { name: agent, model: null },
+  attempt: 1,
+});
+
+describe("trial lifecycle", () => {
+  it("runs the phases in order, uploads tests after the agent, and passes on reward 1", async () => {
+    const backend = new ScriptedBackend({ files: { "/logs/verifier/reward.txt": "1\n" } });
+    const d = deps(backend);
+    const r = await runTrial(planned(), d);
+    expect(r.status).toBe("passed");
+    expect(r.score).toBe(1);
+    expect(backend.calls).toEqual([
+      "provision",
+      "upload /solution",
+      "exec bash /solution/solve.sh",
+      "clear /logs/verifier",
+      "upload /tests",
+      "exec bash /tests/test.sh",
+      "teardown",
+    ]);
+    const phases = d.events
+      .filter((e) => e.type === "phase_started")
+      .map((e) => (e as { phase: string }).phase);
+    expect(phases).toEqual([
+      "provision",
+      "agent_setup",
+      "agent_run",
+      "upload_tests",
+      "verify",
+      "collect",
+      "teardown",
+    ]);
+    expect(d.events.at(-1)).toMatchObject({ type: "trial_finished", status: "passed", score: 1 });
+    expect(d.written).toEqual([r]);
+  });
+
+  it("a provisioning failure is an infra_error, not the agent's failure", async () => {
+    const backend = new ScriptedBackend({
+      provisionError: new SandboxError("no space left on device"),
+    });
+    const r = await runTrial(planned(), deps(backend));
+    expect(r.status).toBe("infra_error");
+    expect(r.exception).toMatchObject({
+      type: "SandboxError",
+      phase: "provision",
+      message: "no space left on device",
+    });
+    expect(r.score).toBeNull();
+    expect(backend.calls).toEqual(["provision"]);
+    expect(r.phases.provision?.outcome).toBe("error");
+  });
+
+  it("a sandbox that dies during verification is an infra_error and is still torn down", async () => {
+    const backend = new ScriptedBackend({
+      onExec: (req) => {
+        if (req.argv.includes("/tests/test.sh")) throw new SandboxError("sandbox crashed");
+        return okExec;
+      },
+    });
+    const r = await runTrial(planned(), deps(backend));
+    expect(r.status).toBe("infra_error");
+    expect(r.exception?.phase).toBe("verify");
+    expect(backend.calls.at(-1)).toBe("teardown");
+  });
+
+  it("an agent that exits non-zero is an agent_error and is still verified", async () => {
+    const backend = new ScriptedBackend({
+      onExec: (req) =>
+        req.argv.includes("/solution/solve.sh") ? { ...okExec, exitCode: 3 } : okExec,
+      files: { "/logs/verifier/reward.txt": "0" },
+    });
+    const r = await runTrial(planned(), deps(backend));
+    expect(r.status).toBe("agent_error");
+    expect(r.agent_exit_code).toBe(3);
+    expect(r.score).toBe(0);
+    expect(r.exception?.type).toBe("NonZeroAgentExitCodeError");
+  });
+
+  it("an agent that cannot be set up is an agent_error and skips the verifier", async () => {
+    const noSolution = { ...task, solution: { dir: null, env: {} } };
+    const backend = new ScriptedBackend({});
+    const r = await runTrial({ ...planned(), scenario: noSolution }, deps(backend));
+    expect(r.status).toBe("agent_error");
+    expect(r.exception).toMatchObject({ type: "AgentSetupError", phase: "agent_setup" });
+    expect(backend.calls).toEqual(["provision", "teardown"]);
+  });
+
+  it("a teardown failure is recorded without changing the outcome", async () => {
+    const backend = new ScriptedBackend({
+      files: { "/logs/verifier/reward.txt": "1" },
+      teardownError: new SandboxError("busy"),
+    });
+    const r = await runTrial(planned(), deps(backend));
+    expect(r.status).toBe("passed");
+    expect(r.errors).toEqual([expect.objectContaining({ phase: "teardown", message: "busy" })]);
+  });
+
+  it("a trial of a cancelled job is recorded as cancelled without provisioning", async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    const backend = new ScriptedBackend({});
+    const r = await runTrial(planned(), deps(backend, { signal: ctl.signal }));
+    expect(r.status).toBe("cancelled");
+    expect(backend.calls).toEqual([]);
+  });
+
+  it("passes --env-vars and secrets to the agent only, and the deadline to both", async () => {
+    const seen: Record<string, Record<string, string>> = {};
+    const backend = new ScriptedBackend({
+      onExec: (req) => {
+        seen[req.argv.at(-1)!] = req.env;
+        return okExec;
+      },
+      files: { "/logs/verifier/reward.txt": "1" },
+    });
+    await runTrial(
+      planned(),
+      deps(backend, { envVars: { PLAIN: "p" }, secretValues: { KEY: "s" }, agentTimeoutSec: 30 }),
+    );
+    expect(seen["/solution/solve.sh"]).toMatchObject({
+      PLAIN: "p",
+      KEY: "s",
+      RLI_AGENT_TIMEOUT_SEC: "30",
+    });
+    expect(seen["/tests/test.sh"]).not.toHaveProperty("KEY");
+    expect(seen["/tests/test.sh"]).not.toHaveProperty("PLAIN");
+  });
+});
+
+describe("job scheduling", () => {
+  it("never runs more trials at once than --n-concurrent-trials and records every one", async () => {
+    let active = 0;
+    let peak = 0;
+    const backend = new ScriptedBackend({
+      onExec: async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setTimeout(r, 5));
+        active--;
+        return okExec;
+      },
+      files: { "/logs/verifier/reward.txt": "1" },
+    });
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ ...task, id: `mini/t${i}` }));
+    const outcome = await runJob({
+      jobId: "job_sched",
+      jobsDir: tmp.dir,
+      spec: {
+        name: "sched",
+        benchmark: { kind: "path", source: "x" },
+        scenarios: tasks.map((t) => ({ id: t.id, name: t.name, path: t.dir, digest: t.digest })),
+        agents: [
+          { name: "oracle", model: null },
+          { name: "nop", model: null },
+        ],
+        n_attempts: 2,
+        n_concurrent_trials: 3,
+        timeout_sec: null,
+        timeout_multiplier: 1,
+        env_vars: {},
+        secrets: {},
+        metadata: {},
+        backend: "local",
+        sandbox: "bubblewrap",
+      },
+      tasks,
+      backend,
+      secretValues: {},
+      signal: new AbortController().signal,
+      rliVersion: "test",
+    });
+    expect(outcome.job.state).toBe("completed");
+    expect(outcome.results).toHaveLength(48);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(peak).toBeGreaterThan(1);
+    expect(await readResults(outcome.dir)).toHaveLength(48);
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { getAdapter, parseAgentSpecs, supportedAgents } from "../../../src/agents/registry.js";
+import { UsageError } from "../../../src/core/errors.js";
+
+/** The error parseAgentSpecs throws for `values`, asserting it is a UsageError. */
+function errorOf(values: string[]): string {
+  try {
+    parseAgentSpecs(values);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`parseAgentSpecs(${JSON.stringify(values)}) did not throw`);
+}
+
+const INVALID = (raw: string) =>
+  `Invalid agent format: "${raw}". Use format: agent:model (e.g., claude-code:claude-sonnet-4)`;
+
+describe("supportedAgents / getAdapter", () => {
+  it("lists the agents with a local adapter", () => {
+    expect(supportedAgents()).toEqual(["oracle", "nop"]);
+  });
+
+  it("returns the adapter by name", () => {
+    expect(getAdapter("oracle").name).toBe("oracle");
+    expect(getAdapter("nop").name).toBe("nop");
+  });
+
+  it("rejects an unknown agent with the supported list", () => {
+    expect(() => getAdapter("foo")).toThrow(
+      new UsageError("Unsupported agent: foo. Supported agents: oracle, nop"),
+    );
+  });
+
+  it("says when a Runloop agent is planned but not wired up", () => {
+    expect(() => getAdapter("codex")).toThrow(
+      "Unsupported agent: codex. Supported agents: oracle, nop (codex is not wired up yet)",
+    );
+  });
+});
+
+describe("parseAgentSpecs", () => {
+  it("requires at least one --agent, with Runloop's text", () => {
+    expect(errorOf([])).toBe(
+      "At least one --agent is required. Format: --agent agent:model (e.g., --agent claude-code:claude-sonnet-4)",
+    );
+  });
+
+  it("parses an agent without a model as model null", () => {
+    expect(parseAgentSpecs(["oracle"])).toEqual([{ name: "oracle", model: null }]);
+  });
+
+  it("parses agent:model", () => {
+    expect(parseAgentSpecs(["nop:some-model"])).toEqual([{ name: "nop", model: "some-model" }]);
+  });
+
+  it("splits at the first colon: oracle:a:b has model a:b", () => {
+    expect(parseAgentSpecs(["oracle:a:b"])).toEqual([{ name: "oracle", model: "a:b" }]);
+  });
+
+  it("keeps the order the agents were given", () => {
+    expect(parseAgentSpecs(["nop", "oracle", "oracle:m"])).toEqual([
+      { name: "nop", model: null },
+      { name: "oracle", model: null },
+      { name: "oracle", model: "m" },
+    ]);
+  });
+
+  it("trims surrounding whitespace", () => {
+    expect(parseAgentSpecs(["  oracle:m  "])).toEqual([{ name: "oracle", model: "m" }]);
+  });
+
+  it('rejects ":x" (no agent name)', () => {
+    expect(errorOf([":x"])).toBe(INVALID(":x"));
+  });
+
+  it('rejects "x:" (empty model) before looking the agent up', () => {
+    expect(errorOf(["x:"])).toBe(INVALID("x:"));
+    expect(errorOf(["oracle:"])).toBe(INVALID("oracle:"));
+  });
+
+  it('rejects ":" and an empty value', () => {
+    expect(errorOf([":"])).toBe(INVALID(":"));
+    expect(errorOf([""])).toBe(INVALID(""));
+    expect(errorOf(["   "])).toBe(INVALID("   "));
+  });
+
+  it("rejects whitespace inside the value", () => {
+    expect(errorOf(["oracle:my model"])).toBe(INVALID("oracle:my model"));
+  });
+
+  it("rejects an unknown agent with Runloop's text", () => {
+    expect(errorOf(["foo:bar"])).toBe("Unsupported agent: foo. Supported agents: oracle, nop");
+  });
+
+  it("rejects a Runloop agent that has no local adapter yet", () => {
+    expect(errorOf(["claude-code:claude-sonnet-4"])).toBe(
+      "Unsupported agent: claude-code. Supported agents: oracle, nop (claude-code is not wired up yet)",
+    );
+  });
+
+  it("names the first bad value when several are given", () => {
+    expect(errorOf(["oracle", "nope", ":x"])).toBe(
+      "Unsupported agent: nope. Supported agents: oracle, nop",
+    );
+  });
+
+  it("rejects the same agent given twice", () => {
+    expect(errorOf(["oracle", "oracle"])).toBe('Agent given twice: "oracle"');
+  });
+
+  it("rejects the same agent:model given twice, naming the raw value", () => {
+    expect(errorOf(["nop:m", " nop:m"])).toBe('Agent given twice: " nop:m"');
+  });
+
+  it("accepts one agent with different models, and with and without a model", () => {
+    expect(parseAgentSpecs(["oracle", "oracle:a", "oracle:b"])).toHaveLength(3);
+  });
+});
