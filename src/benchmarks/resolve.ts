@@ -1,4 +1,5 @@
 import { readdir, readFile, stat } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
@@ -42,6 +43,13 @@ export async function listBuiltinBenchmarks(): Promise<string[]> {
   }
 }
 
+/** An absolute path, with a leading `~` (quoted past the shell) meaning the home directory. */
+function toPath(s: string): string {
+  if (s === "~") return homedir();
+  if (s.startsWith("~/")) return join(homedir(), s.slice(2));
+  return resolve(s);
+}
+
 function looksLikePath(s: string): boolean {
   return s.startsWith(".") || s.startsWith("/") || s.startsWith("~") || s.includes("/");
 }
@@ -65,7 +73,7 @@ async function locateBenchmark(value: string): Promise<{ dir: string; kind: "bui
     if (/^[A-Za-z0-9._-]+$/.test(value) && (await isDir(builtin)))
       return { dir: builtin, kind: "builtin" };
   }
-  const dir = resolve(value);
+  const dir = toPath(value);
   if (await isDir(dir)) return { dir, kind: "path" };
   const builtins = await listBuiltinBenchmarks();
   throw new UsageError(
@@ -95,8 +103,8 @@ export async function resolveBenchmark(value: string): Promise<ResolvedBenchmark
       `Benchmark "${value}" has no tasks: no subdirectory of ${dir} holds a task.toml`,
     );
   }
-  const name =
-    dirs.length === 1 && dirs[0] === dir ? basename(dirname(dir)) : await benchmarkName(dir);
+  // A task directory given on its own belongs to the benchmark around it, as with --scenarios.
+  const name = await benchmarkName(dirs.length === 1 && dirs[0] === dir ? dirname(dir) : dir);
   const tasks: Task[] = [];
   for (const d of dirs) tasks.push(await loadTask(d, `${name}/${basename(d)}`));
   return { kind, source: value, tasks };
@@ -108,8 +116,8 @@ export async function resolveScenarios(values: string[]): Promise<ResolvedBenchm
   const seen = new Set<string>();
   for (const value of values) {
     let task: Task;
-    if (looksLikePath(value) && (await hasTaskToml(resolve(value)))) {
-      const dir = resolve(value);
+    if (looksLikePath(value) && (await hasTaskToml(toPath(value)))) {
+      const dir = toPath(value);
       task = await loadTask(dir, `${await benchmarkName(dirname(dir))}/${basename(dir)}`);
     } else {
       const slash = value.lastIndexOf("/");

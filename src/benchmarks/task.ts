@@ -205,7 +205,8 @@ export async function loadTask(dir: string, id: string): Promise<Task> {
  * Content digest of a directory: sorted relative paths with file bytes and symlink targets.
  * Refuses symlinks that point outside the directory.
  */
-export async function digestDir(root: string): Promise<string> {
+export async function digestDir(dir: string): Promise<string> {
+  const root = resolve(dir);
   const hash = createHash("sha256");
   const walk = async (dir: string): Promise<void> => {
     const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>

@@ -2,6 +2,11 @@ import { UsageError } from "../core/errors.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Set a key as an own data property, so names such as `constructor` or `__proto__` stay plain data. */
+function setOwn(out: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A whole number ≥ 1, e.g. --n-attempts. */
 export function positiveInt(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
@@ -36,11 +41,11 @@ export function envPairs(
           : `Invalid secret format: ${v}. Expected ENV_VAR=SECRET_NAME (both valid variable names)`,
       );
     }
-    if (key in out)
+    if (Object.hasOwn(out, key))
       throw new UsageError(
         `Duplicate ${what === "env" ? "environment variable" : "secret"}: ${key}`,
       );
-    out[key] = val;
+    setOwn(out, key, val);
   }
   return out;
 }
@@ -54,8 +59,8 @@ export function metadataPairs(values: readonly string[]): Record<string, string>
     const key = v.slice(0, eq).trim();
     if (key === "")
       throw new UsageError(`Invalid metadata format: "${v}". The key must not be empty`);
-    if (key in out) throw new UsageError(`Duplicate metadata key: ${key}`);
-    out[key] = v.slice(eq + 1);
+    if (Object.hasOwn(out, key)) throw new UsageError(`Duplicate metadata key: ${key}`);
+    setOwn(out, key, v.slice(eq + 1));
   }
   return out;
 }

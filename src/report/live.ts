@@ -5,7 +5,12 @@ import { formatDuration, NO_COLOR, type Paint } from "./text.js";
 
 /** Strip terminal control sequences so that names from task files cannot corrupt the screen. */
 export function sanitize(s: string): string {
-  return s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "");
+  return s
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, "") // OSC … BEL or ST, payload included
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "") // CSI
+    .replace(/\x1b[ -/]*[0-~]?/g, "") // other escapes: ESC 7, ESC c, ESC ( B
+    .replace(/[\n\t]+/g, " ")
+    .replace(/[\x00-\x1f\x7f-\x9f]/g, "");
 }
 
 function fitWidth(s: string, width: number): string {

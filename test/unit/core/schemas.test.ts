@@ -22,16 +22,16 @@ const DIGEST = `sha256:${"a".repeat(64)}`;
 const T0 = "2024-05-01T12:00:00.000Z";
 const T1 = "2024-05-01T12:00:05.000Z";
 
-function makeUsage(overrides: Partial<Usage> = {}): Usage {
-  return {
+function makeUsage(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const base: Usage = {
     input_tokens: 100,
     cache_read_tokens: 10,
     cache_write_tokens: 5,
     output_tokens: 50,
     cost_usd: 0.0123,
     cost_source: "reported",
-    ...overrides,
   };
+  return { ...base, ...overrides };
 }
 
 function makeResult(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -59,7 +59,7 @@ function makeResult(overrides: Record<string, unknown> = {}): Record<string, unk
       },
     },
     agent_exit_code: 0,
-    usage: makeUsage(),
+    usage: makeUsage() as Usage,
     exception: null,
     errors: [],
     logs_dir: "logs",
