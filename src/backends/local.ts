@@ -240,6 +240,8 @@ class LocalSandbox implements Sandbox {
     const cwd = req.cwd ?? this.workdir;
     const argv = this.backend.launch({ mounts, network: req.network, cwd, argv: req.argv });
     const env = this.backend.mode === "none" ? { ...req.env, RLI_CWD: cwd } : req.env;
+    const stdoutFile = this.logFile(req.stdoutPath);
+    const stderrFile = this.logFile(req.stderrPath);
     const local = new AbortController();
     const onAbort = (): void => local.abort();
     req.signal?.addEventListener("abort", onAbort, { once: true });
@@ -250,8 +252,8 @@ class LocalSandbox implements Sandbox {
       graceMs: req.graceMs,
       signal: local.signal,
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
-      ...(req.stdoutPath !== undefined ? { stdoutFile: this.logFile(req.stdoutPath) } : {}),
-      ...(req.stderrPath !== undefined ? { stderrFile: this.logFile(req.stderrPath) } : {}),
+      ...(stdoutFile !== undefined ? { stdoutFile } : {}),
+      ...(stderrFile !== undefined ? { stderrFile } : {}),
     });
     this.running.set(local, run);
     try {

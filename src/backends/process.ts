@@ -52,13 +52,20 @@ export function runProcess(argv: string[], opts: ProcessOptions): Promise<Proces
       reject(new SandboxError(`cannot open log file: ${(err as Error).message}`));
       return;
     }
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      detached: true,
-      stdio: [opts.stdin === undefined ? "ignore" : "pipe", out, errOut],
-    });
-    for (const fd of fds) closeSync(fd);
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd, args, {
+        cwd: opts.cwd,
+        env: opts.env,
+        detached: true,
+        stdio: [opts.stdin === undefined ? "ignore" : "pipe", out, errOut],
+      });
+    } catch (err) {
+      reject(new SandboxError(`cannot start ${cmd}: ${(err as Error).message}`));
+      return;
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
 
     let timedOut = false;
     let cancelled = false;

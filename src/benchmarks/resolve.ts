@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import pLimit from "p-limit";
 import { parse as parseToml } from "smol-toml";
 import { UsageError } from "../core/errors.js";
 import { loadTask, type Task } from "./task.js";
@@ -105,8 +106,11 @@ export async function resolveBenchmark(value: string): Promise<ResolvedBenchmark
   }
   // A task directory given on its own belongs to the benchmark around it, as with --scenarios.
   const name = await benchmarkName(dirs.length === 1 && dirs[0] === dir ? dirname(dir) : dir);
-  const tasks: Task[] = [];
-  for (const d of dirs) tasks.push(await loadTask(d, `${name}/${basename(d)}`));
+  // Load (and digest) tasks a few at a time: large benchmarks have hundreds.
+  const limit = pLimit(16);
+  const tasks = await Promise.all(
+    dirs.map((d) => limit(() => loadTask(d, `${name}/${basename(d)}`))),
+  );
   return { kind, source: value, tasks };
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
@@ -58,31 +59,34 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
   const trials = planTrials(opts.tasks, spec.agents, spec.n_attempts);
   emit({ type: "job_started", job_id: doc.id, n_trials: trials.length });
 
+  // Every running trial listens on the job's signal; that is expected, not a leak.
+  setMaxListeners(0, opts.signal);
   const limit = pLimit(spec.n_concurrent_trials);
-  let results: TrialResult[] = [];
-  let failureReason: string | null = null;
-  try {
-    results = await Promise.all(
-      trials.map((planned) =>
-        limit(() =>
-          runTrial(planned, {
-            jobId: doc.id,
-            backend: opts.backend,
-            emit,
-            prepareTrial: (id) => writer.prepareTrial(id),
-            writeResult: (r) => writer.writeResult(r),
-            agentTimeoutSec: spec.timeout_sec,
-            timeoutMultiplier: spec.timeout_multiplier,
-            envVars: spec.env_vars,
-            secretValues: opts.secretValues,
-            signal: opts.signal,
-          }),
-        ),
+  // allSettled: a trial whose result cannot be written must not orphan the trials still running.
+  const settled = await Promise.allSettled(
+    trials.map((planned) =>
+      limit(() =>
+        runTrial(planned, {
+          jobId: doc.id,
+          backend: opts.backend,
+          emit,
+          prepareTrial: (id) => writer.prepareTrial(id),
+          writeResult: (r) => writer.writeResult(r),
+          agentTimeoutSec: spec.timeout_sec,
+          timeoutMultiplier: spec.timeout_multiplier,
+          envVars: spec.env_vars,
+          secretValues: opts.secretValues,
+          signal: opts.signal,
+        }),
       ),
-    );
-  } catch (err) {
-    failureReason = err instanceof Error ? err.message : String(err);
-  }
+    ),
+  );
+  const results = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const lost = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
+  const failureReason =
+    lost.length === 0
+      ? null
+      : `${lost.length} trial(s) could not be recorded: ${lost[0] instanceof Error ? lost[0].message : String(lost[0])}`;
   const state = failureReason !== null ? "failed" : opts.signal.aborted ? "cancelled" : "completed";
   await writer.update({
     state,

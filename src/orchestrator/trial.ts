@@ -87,6 +87,7 @@ async function withDeadline<T>(
 export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Promise<TrialResult> {
   const { trialId, scenario: task, agent, attempt } = planned;
   const startedAt = new Date();
+  const startedMono = performance.now();
   const phases: Partial<Record<Phase, PhaseTiming>> = {};
   const errors: ExceptionInfo[] = [];
   let exception: ExceptionInfo | null = null;
@@ -123,6 +124,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
   ): Promise<T> => {
     deps.emit({ type: "phase_started", trial_id: trialId, phase: name });
     const start = new Date();
+    const startMono = performance.now();
     let outcome: PhaseTiming["outcome"] = "error";
     try {
       const r = await fn();
@@ -137,7 +139,8 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       throw err;
     } finally {
       const end = new Date();
-      const durationMs = end.getTime() - start.getTime();
+      // Durations come from the monotonic clock: a wall-clock step cannot make them negative.
+      const durationMs = Math.round(performance.now() - startMono);
       phases[name] = {
         started_at: start.toISOString(),
         finished_at: end.toISOString(),
@@ -191,7 +194,6 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       return await finish();
     }
 
-    const deadline = Date.now() + timeouts.agent_run;
     const ctx: AgentContext = {
       agent,
       task,
@@ -201,7 +203,6 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
         ...deps.envVars,
         ...deps.secretValues,
         RLI_AGENT_TIMEOUT_SEC: String(Math.round(timeouts.agent_run / 1000)),
-        RLI_AGENT_DEADLINE: new Date(deadline).toISOString(),
       },
       timeoutMs: timeouts.agent_run,
       graceMs: killGraceMs(timeouts.agent_run),
@@ -218,6 +219,8 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
     }
 
     let run: AgentRunOutcome;
+    // The deadline the agent is told counts from the start of its run, as its timeout does.
+    ctx.env.RLI_AGENT_DEADLINE = new Date(Date.now() + timeouts.agent_run).toISOString();
     try {
       run = await phase("agent_run", async () => {
         const r = await adapter.run(ctx);
@@ -363,7 +366,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       rewards,
       started_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
-      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      duration_ms: Math.round(performance.now() - startedMono),
       phases,
       agent_exit_code: agentExitCode,
       usage,

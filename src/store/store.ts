@@ -107,11 +107,15 @@ export class JobWriter {
 
   async writeResult(result: TrialResult): Promise<void> {
     const dir = trialDir(this.dir, result.trial_id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(
-      join(dir, "result.json"),
-      `${JSON.stringify(TrialResultSchema.parse(result), null, 2)}\n`,
-    );
+    const text = `${JSON.stringify(TrialResultSchema.parse(result), null, 2)}\n`;
+    try {
+      await writeFileAtomic(join(dir, "result.json"), text);
+    } catch (err) {
+      // A trial cancelled before it started has no directory yet.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(join(dir, "result.json"), text);
+    }
   }
 
   close(): void {

@@ -93,6 +93,8 @@ describe("rli benchmark-job run on the built-in starter benchmark", () => {
         "starter",
         "--n-attempts",
         "2",
+        "--n-concurrent-trials",
+        "24",
       ],
       env,
     );
@@ -107,6 +109,7 @@ describe("rli benchmark-job run on the built-in starter benchmark", () => {
     expect(lines).toContain(
       `${"nop".padEnd(40)}${"0.0%".padStart(10)}${"100.0%".padStart(14)}${"0.0%".padStart(16)}${total}`,
     );
+    expect(r.stderr).not.toContain("Warning");
     // Not a terminal: one line per finished trial on stderr, nothing else on stdout.
     expect(r.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] /.test(l))).toHaveLength(4 * n);
     const [jobId] = await jobDirs();
