@@ -110,6 +110,11 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       errors.push(info);
     }
   };
+  /** Record a failure that does not decide the status (usage parsing, teardown). */
+  const noteError = (phase: Phase, err: unknown): void => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    errors.push({ type: e.name, message: e.message, phase, occurred_at: new Date().toISOString() });
+  };
   const failFromError = (phase: Phase, err: unknown, kindForPhase: FailureKind): void => {
     const e = err instanceof Error ? err : new Error(String(err));
     if (deps.signal.aborted) fail("cancelled", phase, "CancelledError", "the job was cancelled");
@@ -314,13 +319,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
     try {
       usage = await phase("collect", async () => ok(await adapter.usage(ctx)));
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      errors.push({
-        type: e.name,
-        message: e.message,
-        phase: "collect",
-        occurred_at: new Date().toISOString(),
-      });
+      noteError("collect", err);
     }
     return await finish();
   } catch (err) {
@@ -342,13 +341,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
           ),
         );
       } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        errors.push({
-          type: e.name,
-          message: e.message,
-          phase: "teardown",
-          occurred_at: new Date().toISOString(),
-        });
+        noteError("teardown", err);
       }
     }
     const finishedAt = new Date();
