@@ -1,0 +1,221 @@
+import { describe, expect, it } from "vitest";
+import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
+import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
+import { outcomeState, toBenchmarkJobView } from "../../../src/report/runloop-view.js";
+
+const ORACLE: AgentRef = { name: "oracle", model: null };
+const CLAUDE: AgentRef = { name: "claude-code", model: "claude-sonnet-4-5" };
+
+function job(over: Partial<JobDoc> = {}, spec: Partial<JobDoc["spec"]> = {}): JobDoc {
+  return {
+    schema_version: 1,
+    id: "job_1",
+    created_at: "2024-05-01T12:00:00.000Z",
+    state: "completed",
+    finished_at: "2024-05-01T12:01:00.000Z",
+    failure_reason: null,
+    runner: { pid: 1, hostname: "h", rli_version: "0.1.0" },
+    spec: {
+      name: "starter run",
+      benchmark: { kind: "builtin", source: "starter" },
+      scenarios: [
+        { id: "starter/a", name: "starter/a", path: "/x/a", digest: `sha256:${"a".repeat(64)}` },
+        { id: "starter/b", name: "starter/b", path: "/x/b", digest: `sha256:${"b".repeat(64)}` },
+      ],
+      agents: [ORACLE, CLAUDE],
+      n_attempts: 1,
+      n_concurrent_trials: 10,
+      timeout_sec: null,
+      timeout_multiplier: 1,
+      env_vars: {},
+      secrets: {},
+      metadata: {},
+      backend: "local",
+      sandbox: "bubblewrap",
+      ...spec,
+    },
+    ...over,
+  };
+}
+
+function result(
+  agent: AgentRef,
+  scenario: string,
+  status: TrialStatus,
+  score: number | null,
+  finishedSec = 10,
+): TrialResult {
+  const id = `${scenario.replace("/", "_")}__${agent.name}__1`;
+  return {
+    schema_version: 1,
+    trial_id: id,
+    job_id: "job_1",
+    scenario_id: scenario,
+    scenario_digest: `sha256:${"0".repeat(64)}`,
+    agent,
+    attempt: 1,
+    status,
+    score,
+    rewards: score === null ? null : { reward: score },
+    started_at: "2024-05-01T12:00:00.000Z",
+    finished_at: new Date(
+      Date.parse("2024-05-01T12:00:00.000Z") + finishedSec * 1000,
+    ).toISOString(),
+    duration_ms: 1234,
+    phases: {},
+    agent_exit_code: 0,
+    usage: UNKNOWN_USAGE,
+    exception:
+      status === "agent_timeout"
+        ? {
+            type: "AgentTimeoutError",
+            message: "slow",
+            phase: "agent_run",
+            occurred_at: "2024-05-01T12:00:05.000Z",
+          }
+        : null,
+    errors: [],
+    logs_dir: "logs",
+  };
+}
+
+describe("outcomeState", () => {
+  it.each([
+    ["passed", "COMPLETED"],
+    ["failed", "COMPLETED"],
+    ["agent_timeout", "TIMEOUT"],
+    ["cancelled", "CANCELED"],
+    ["agent_error", "FAILED"],
+    ["infra_error", "FAILED"],
+    ["verifier_error", "FAILED"],
+  ] as const)("maps %s to %s", (status, state) => {
+    expect(outcomeState(status)).toBe(state);
+  });
+});
+
+describe("toBenchmarkJobView", () => {
+  it("uses Runloop's field names for the job, its spec and one outcome per agent", () => {
+    const results = [
+      result(ORACLE, "starter/a", "passed", 1, 5),
+      result(ORACLE, "starter/b", "agent_timeout", 1, 20),
+      result(CLAUDE, "starter/a", "failed", 0),
+      result(CLAUDE, "starter/b", "verifier_error", null),
+    ];
+    const v = toBenchmarkJobView(
+      job({}, { timeout_sec: 600, secrets: { ANTHROPIC_API_KEY: "MY_KEY" } }),
+      results,
+    );
+    expect(v).toMatchObject({
+      id: "job_1",
+      name: "starter run",
+      state: "completed",
+      create_time_ms: Date.parse("2024-05-01T12:00:00.000Z"),
+      job_source: { type: "benchmark", benchmark_id: "starter", benchmark_name: "starter" },
+      job_spec: {
+        scenario_ids: ["starter/a", "starter/b"],
+        agent_configs: [
+          {
+            type: "job_agent",
+            name: "oracle",
+            timeout_seconds: 600,
+            agent_environment: { secrets: { ANTHROPIC_API_KEY: "MY_KEY" } },
+          },
+          {
+            type: "job_agent",
+            name: "claude-code",
+            model_name: "claude-sonnet-4-5",
+            timeout_seconds: 600,
+          },
+        ],
+        orchestrator_config: {
+          n_attempts: 1,
+          n_concurrent_trials: 10,
+          timeout_multiplier: 1,
+          quiet: false,
+        },
+      },
+      in_progress_runs: [],
+    });
+    expect(v.job_spec.agent_configs[0]).not.toHaveProperty("model_name");
+    const [oracle, claude] = v.benchmark_outcomes;
+    expect(oracle).toMatchObject({
+      agent_name: "oracle",
+      n_completed: 1,
+      n_failed: 0,
+      n_timeout: 1,
+      average_score: 1,
+      duration_ms: 20_000,
+    });
+    expect(oracle).not.toHaveProperty("model_name");
+    expect(claude).toMatchObject({
+      agent_name: "claude-code",
+      model_name: "claude-sonnet-4-5",
+      n_completed: 1,
+      n_failed: 1,
+      n_timeout: 0,
+      average_score: 0,
+    });
+  });
+
+  it("gives a score only to COMPLETED outcomes and keeps ours under rli_trial", () => {
+    const v = toBenchmarkJobView(job({}, { agents: [ORACLE] }), [
+      result(ORACLE, "starter/a", "passed", 1),
+      result(ORACLE, "starter/b", "agent_timeout", 0.5),
+    ]);
+    const [a, b] = v.benchmark_outcomes[0]!.scenario_outcomes;
+    expect(a).toMatchObject({
+      scenario_definition_id: "starter/a",
+      scenario_name: "starter/a",
+      state: "COMPLETED",
+      score: 1,
+      duration_ms: 1234,
+    });
+    expect(a).not.toHaveProperty("failure_reason");
+    expect(b).toMatchObject({
+      state: "TIMEOUT",
+      failure_reason: { exception_type: "AgentTimeoutError", exception_message: "slow" },
+    });
+    expect(b).not.toHaveProperty("score");
+    expect(b?.rli_trial).toMatchObject({ status: "agent_timeout", score: 0.5, attempt: 1 });
+  });
+
+  it("omits average_score when no outcome completed", () => {
+    const v = toBenchmarkJobView(job({}, { agents: [ORACLE] }), [
+      result(ORACLE, "starter/a", "infra_error", null),
+      result(ORACLE, "starter/b", "cancelled", null),
+    ]);
+    expect(v.benchmark_outcomes[0]).not.toHaveProperty("average_score");
+    expect(v.benchmark_outcomes[0]).toMatchObject({ n_completed: 0, n_failed: 2, n_timeout: 0 });
+  });
+
+  it("lists agents with unfinished trials of a running job as in-progress runs", () => {
+    const running = job({ state: "running", finished_at: null });
+    const v = toBenchmarkJobView(
+      running,
+      [
+        result(ORACLE, "starter/a", "passed", 1),
+        result(ORACLE, "starter/b", "passed", 1),
+        result(CLAUDE, "starter/a", "passed", 1),
+      ],
+      Date.parse("2024-05-01T12:00:30.000Z"),
+    );
+    expect(v.benchmark_outcomes.map((o) => o.agent_name)).toEqual(["oracle"]);
+    expect(v.in_progress_runs).toEqual([
+      {
+        benchmark_run_id: "job_1/claude-code:claude-sonnet-4-5",
+        start_time_ms: Date.parse("2024-05-01T12:00:00.000Z"),
+        state: "running",
+        agent_config: { type: "job_agent", name: "claude-code", model_name: "claude-sonnet-4-5" },
+        duration_ms: 30_000,
+      },
+    ]);
+  });
+
+  it("describes a --scenarios job by its scenario ids", () => {
+    const v = toBenchmarkJobView(
+      job({}, { benchmark: { kind: "scenarios", source: ["starter/a", "starter/b"] } }),
+      [],
+    );
+    expect(v.job_source).toEqual({ type: "scenarios", scenario_ids: ["starter/a", "starter/b"] });
+  });
+});
