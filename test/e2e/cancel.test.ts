@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { pgrep } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
 let home: { dir: string; cleanup: () => Promise<void> };
@@ -10,17 +10,6 @@ beforeEach(async () => {
   home = await tempDir("rli-cancel-");
 });
 afterEach(() => home.cleanup());
-
-function pgrep(pattern: string): string[] {
-  try {
-    return execFileSync("pgrep", ["-f", pattern], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;

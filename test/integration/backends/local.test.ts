@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
@@ -9,6 +8,7 @@ import { LocalBackend } from "../../../src/backends/local.js";
 import type { ExecRequest, Sandbox } from "../../../src/backends/types.js";
 import { loadTask, type Task } from "../../../src/benchmarks/task.js";
 import { BASE_ENV } from "../../../src/orchestrator/trial.js";
+import { pgrep } from "../../helpers/processes.js";
 import { FIXTURES, tempDir } from "../../helpers/tasks.js";
 
 const backend = new LocalBackend("bubblewrap");
@@ -211,14 +211,3 @@ describe("local bubblewrap sandbox", () => {
     await expect(exec("true")).rejects.toThrow(/torn down/);
   });
 });
-
-function pgrep(pattern: string): string[] {
-  try {
-    return execFileSync("pgrep", ["-f", pattern], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
