@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../core/errors.js";
+import { registerCancel } from "./commands/cancel.js";
+import { registerCompletion } from "./commands/completion.js";
+import { registerList } from "./commands/list.js";
+import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
+import { registerSummary } from "./commands/summary.js";
+import { registerWatch } from "./commands/watch.js";
 import { type Io, processIo } from "./io.js";
 
 export function rliVersion(): string {
@@ -34,6 +40,12 @@ export function createProgram(io: Io, exit: ExitBox): Command {
     .description("Run agents against benchmarks and inspect the results")
     .exitOverride();
   registerRun(bmj, io, exit);
+  registerWatch(bmj, io, exit);
+  registerSummary(bmj, io, exit);
+  registerList(bmj, io, exit);
+  registerLogs(bmj, io, exit);
+  registerCancel(bmj, io, exit);
+  registerCompletion(program, io, exit);
   return program;
 }
 

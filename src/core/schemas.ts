@@ -113,6 +113,18 @@ export const JobSpecSchema = z.object({
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
+/** The process running a job. boot_id and start_ticks tell a live runner from a reused pid. */
+export const RunnerSchema = z.object({
+  pid: z.number().int(),
+  hostname: z.string(),
+  rli_version: z.string(),
+  /** /proc/sys/kernel/random/boot_id of the runner's machine, when known. */
+  boot_id: z.string().optional(),
+  /** The runner's start time in clock ticks since boot (/proc/<pid>/stat field 22), when known. */
+  start_ticks: z.number().int().nonnegative().optional(),
+});
+export type Runner = z.infer<typeof RunnerSchema>;
+
 export const JOB_STATES = ["running", "completed", "failed", "cancelled"] as const;
 export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
@@ -126,9 +138,31 @@ export const JobDocSchema = z.object({
   state: JobStateSchema,
   finished_at: isoTime.nullable(),
   failure_reason: z.string().nullable(),
-  runner: z.object({ pid: z.number().int(), hostname: z.string(), rli_version: z.string() }),
+  runner: RunnerSchema,
 });
 export type JobDoc = z.infer<typeof JobDocSchema>;
+
+/** The counts `list` shows, frozen into status.json when a job ends. */
+export const JobCountsSchema = z.object({
+  finished: z.number().int().nonnegative(),
+  passed: z.number().int().nonnegative(),
+  /** Trials that ended in a timeout or an error (cancelled trials are not errors). */
+  errors: z.number().int().nonnegative(),
+  /** Mean over agents of each agent's mean score over verified trials (Runloop's list SCORE). */
+  score: z.number().nullable(),
+});
+export type JobCounts = z.infer<typeof JobCountsSchema>;
+
+/**
+ * status.json: the small record `list` reads (job.json holds the full spec and can be large).
+ * Rewritten with job.json on every state change; `counts` is null until the job ends.
+ */
+export const JobStatusSchema = JobDocSchema.omit({ spec: true }).extend({
+  name: z.string(),
+  n_trials: z.number().int().nonnegative(),
+  counts: JobCountsSchema.nullable(),
+});
+export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 /** trials/<trial_id>/result.json, written atomically once the trial ends. */
 export const TrialResultSchema = z.object({

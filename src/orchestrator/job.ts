@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import { hostname } from "node:os";
 import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
@@ -10,6 +9,7 @@ import {
   SCHEMA_VERSION,
   type TrialResult,
 } from "../core/schemas.js";
+import { currentRunner } from "../store/runner.js";
 import { JobWriter } from "../store/store.js";
 import { planTrials } from "./plan.js";
 import { runTrial } from "./trial.js";
@@ -48,7 +48,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
     state: "running",
     finished_at: null,
     failure_reason: null,
-    runner: { pid: process.pid, hostname: hostname(), rli_version: opts.rliVersion },
+    runner: currentRunner(opts.rliVersion),
   };
   const writer = await JobWriter.create(opts.jobsDir, doc);
   opts.onCreated?.(writer.dir);
@@ -88,11 +88,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
       ? null
       : `${lost.length} trial(s) could not be recorded: ${lost[0] instanceof Error ? lost[0].message : String(lost[0])}`;
   const state = failureReason !== null ? "failed" : opts.signal.aborted ? "cancelled" : "completed";
-  await writer.update({
-    state,
-    finished_at: new Date().toISOString(),
-    failure_reason: failureReason,
-  });
+  await writer.update(
+    { state, finished_at: new Date().toISOString(), failure_reason: failureReason },
+    results,
+  );
   emit({ type: "job_finished", job_id: doc.id, state });
   writer.close();
   return { dir: writer.dir, job: writer.job, results };

@@ -1,5 +1,9 @@
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../core/schemas.js";
+import type { AgentConfigSchema, BenchmarkJobView } from "../core/view-schema.js";
+import { type AgentSummary, summarizeByAgent } from "./summary.js";
+
+type AgentConfig = import("zod").infer<typeof AgentConfigSchema>;
 
 /** Runloop's ScenarioOutcome.state (uppercase on the wire). */
 export type OutcomeState = "COMPLETED" | "FAILED" | "TIMEOUT" | "CANCELED";
@@ -22,21 +26,44 @@ export function outcomeState(status: TrialStatus): OutcomeState {
 }
 
 /** Our per-trial record, kept next to Runloop's fields under one clearly named key. */
-function rliTrial(r: TrialResult) {
+function rliTrial(r: TrialResult, jobDir: string) {
   return {
     trial_id: r.trial_id,
     status: r.status,
     attempt: r.attempt,
     score: r.score,
     rewards: r.rewards,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
     phases: r.phases,
     usage: r.usage,
     agent_exit_code: r.agent_exit_code,
+    exception: r.exception,
     errors: r.errors,
+    logs_dir: `${jobDir}/trials/${r.trial_id}/${r.logs_dir}`,
   };
 }
 
-function scenarioOutcome(r: TrialResult, scenarioName: string) {
+function rliSummary(s: AgentSummary) {
+  return {
+    n_trials: s.total,
+    n_passed: s.passed,
+    n_failed: s.failedScore,
+    n_errors: s.failedError,
+    by_status: s.byStatus,
+    mean_score: s.meanScore,
+    mean_score_errors_as_zero: s.meanScoreErrorsAsZero,
+    median_duration_ms: s.medianDurationMs,
+    input_tokens: s.inputTokens,
+    cache_read_tokens: s.cacheReadTokens,
+    cache_write_tokens: s.cacheWriteTokens,
+    output_tokens: s.outputTokens,
+    cost_usd: s.costUsd,
+    n_unknown_cost: s.unknownCost,
+  };
+}
+
+function scenarioOutcome(r: TrialResult, scenarioName: string, jobDir: string) {
   const state = outcomeState(r.status);
   return {
     scenario_definition_id: r.scenario_id,
@@ -54,11 +81,11 @@ function scenarioOutcome(r: TrialResult, scenarioName: string) {
           },
         }
       : {}),
-    rli_trial: rliTrial(r),
+    rli_trial: rliTrial(r, jobDir),
   };
 }
 
-function agentConfig(job: JobDoc, agent: AgentRef) {
+function agentConfig(job: JobDoc, agent: AgentRef): AgentConfig {
   const env = job.spec.env_vars;
   const secrets = job.spec.secrets;
   const environment = {
@@ -66,7 +93,7 @@ function agentConfig(job: JobDoc, agent: AgentRef) {
     ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
   };
   return {
-    type: "job_agent" as const,
+    type: "job_agent",
     name: agent.name,
     ...(agent.model !== null ? { model_name: agent.model } : {}),
     ...(job.spec.timeout_sec !== null ? { timeout_seconds: job.spec.timeout_sec } : {}),
@@ -74,45 +101,70 @@ function agentConfig(job: JobDoc, agent: AgentRef) {
   };
 }
 
+export interface ViewInput {
+  /** The job directory. */
+  dir: string;
+  job: JobDoc;
+  results: readonly TrialResult[];
+  /** Whether the runner process is alive: null when it runs on another host. */
+  runnerAlive: boolean | null;
+  /** Trials running now, per agent label (from the event log); absent counts as 0. */
+  running?: ReadonlyMap<string, number>;
+  nowMs?: number;
+}
+
 /**
  * The job as Runloop's BenchmarkJobView (field names and meanings of `GET /v1/benchmark_jobs/{id}`), so
  * scripts written against `rli benchmark-job summary -o json` work on local jobs. One benchmark run per
- * agent: finished agents are in `benchmark_outcomes`, the others in `in_progress_runs`.
+ * agent: finished agents are in `benchmark_outcomes`, the others in `in_progress_runs` (with their
+ * finished trials under `rli_scenario_outcomes`).
  */
-export function toBenchmarkJobView(
-  job: JobDoc,
-  results: readonly TrialResult[],
-  nowMs = Date.now(),
-) {
+export function toBenchmarkJobView(input: ViewInput) {
+  const { job, dir } = input;
+  const nowMs = input.nowMs ?? Date.now();
   const names = new Map(job.spec.scenarios.map((s) => [s.id, s.name]));
   const perAgent = job.spec.scenarios.length * job.spec.n_attempts;
   const createMs = Date.parse(job.created_at);
-  const outcomes = [];
-  const inProgress = [];
-  for (const agent of job.spec.agents) {
+  const byAgent = new Map<string, TrialResult[]>();
+  for (const r of input.results) {
+    const label = agentLabel(r.agent);
+    const list = byAgent.get(label);
+    if (list) list.push(r);
+    else byAgent.set(label, [r]);
+  }
+  const summaries = summarizeByAgent(job.spec.agents, input.results);
+  const outcomes: NonNullable<BenchmarkJobView["benchmark_outcomes"]> = [];
+  const inProgress: NonNullable<BenchmarkJobView["in_progress_runs"]> = [];
+  job.spec.agents.forEach((agent, i) => {
     const label = agentLabel(agent);
-    const mine = results
-      .filter((r) => agentLabel(r.agent) === label)
-      .sort((a, b) => (a.trial_id < b.trial_id ? -1 : 1));
+    const mine = (byAgent.get(label) ?? []).sort((a, b) =>
+      a.trial_id < b.trial_id ? -1 : a.trial_id > b.trial_id ? 1 : 0,
+    );
     const runId = `${job.id}/${label}`;
+    const scenarioOutcomes = mine.map((r) =>
+      scenarioOutcome(r, names.get(r.scenario_id) ?? r.scenario_id, dir),
+    );
     const finished = mine.length >= perAgent || job.state !== "running";
     if (!finished) {
+      const running = input.running?.get(label) ?? 0;
       inProgress.push({
         benchmark_run_id: runId,
         start_time_ms: createMs,
-        state: "running" as const,
+        state: "running",
         agent_config: agentConfig(job, agent),
         duration_ms: Math.max(0, nowMs - createMs),
+        rli_progress: {
+          total: perAgent,
+          finished: mine.length,
+          running,
+          pending: Math.max(0, perAgent - mine.length - running),
+        },
+        rli_scenario_outcomes: scenarioOutcomes,
       });
-      continue;
+      return;
     }
-    const scenarioOutcomes = mine.map((r) =>
-      scenarioOutcome(r, names.get(r.scenario_id) ?? r.scenario_id),
-    );
     const completed = scenarioOutcomes.filter((o) => o.state === "COMPLETED");
-    const scores = completed.flatMap((o) =>
-      "score" in o && o.score !== undefined ? [o.score] : [],
-    );
+    const scores = completed.flatMap((o) => (o.score !== undefined ? [o.score] : []));
     const end = Math.max(createMs, ...mine.map((r) => Date.parse(r.finished_at)));
     outcomes.push({
       agent_name: agent.name,
@@ -127,9 +179,11 @@ export function toBenchmarkJobView(
         : {}),
       duration_ms: end - createMs,
       scenario_outcomes: scenarioOutcomes,
+      // biome-ignore lint/style/noNonNullAssertion: one summary per agent, same order
+      rli_summary: rliSummary(summaries[i]!),
     });
-  }
-  return {
+  });
+  const view = {
     id: job.id,
     name: job.spec.name,
     state: job.state,
@@ -157,10 +211,16 @@ export function toBenchmarkJobView(
     in_progress_runs: inProgress,
     rli_job: {
       schema_version: job.schema_version,
+      created_at: job.created_at,
       finished_at: job.finished_at,
+      dir,
       backend: job.spec.backend,
       sandbox: job.spec.sandbox,
       metadata: job.spec.metadata,
+      runner: { ...job.runner, alive: input.runnerAlive },
+      n_trials: perAgent * job.spec.agents.length,
+      n_finished: input.results.length,
     },
-  };
+  } satisfies BenchmarkJobView;
+  return view;
 }

@@ -19,6 +19,22 @@ export interface AgentSummary {
   /** Mean with unscored trials counted as 0 (Harbor's and Runloop's server-side convention). */
   meanScoreErrorsAsZero: number | null;
   medianDurationMs: number | null;
+  /** Token sums over trials that reported them; null when none did (never 0 for unknown). */
+  inputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  outputTokens: number | null;
+  /** Sum over trials with a known cost; null when none is known. */
+  costUsd: number | null;
+  /** Trials whose cost is unknown. */
+  unknownCost: number;
+}
+
+/** Sum of the non-null values, or null when every value is null. */
+function sumKnown(values: readonly (number | null)[]): number | null {
+  let sum: number | null = null;
+  for (const v of values) if (v !== null) sum = (sum ?? 0) + v;
+  return sum;
 }
 
 function median(values: number[]): number | null {
@@ -54,35 +70,12 @@ export function summarizeByAgent(
       meanScore: scores.length === 0 ? null : sum / scores.length,
       meanScoreErrorsAsZero: mine.length === 0 ? null : sum / mine.length,
       medianDurationMs: median(mine.map((r) => r.duration_ms)),
+      inputTokens: sumKnown(mine.map((r) => r.usage.input_tokens)),
+      cacheReadTokens: sumKnown(mine.map((r) => r.usage.cache_read_tokens)),
+      cacheWriteTokens: sumKnown(mine.map((r) => r.usage.cache_write_tokens)),
+      outputTokens: sumKnown(mine.map((r) => r.usage.output_tokens)),
+      costUsd: sumKnown(mine.map((r) => r.usage.cost_usd)),
+      unknownCost: mine.filter((r) => r.usage.cost_usd === null).length,
     };
   });
-}
-
-/** The finished job as one document: `run -o json|yaml`. */
-export function jobDocument(job: JobDoc, results: readonly TrialResult[]) {
-  return {
-    schema_version: job.schema_version,
-    id: job.id,
-    name: job.spec.name,
-    state: job.state,
-    created_at: job.created_at,
-    finished_at: job.finished_at,
-    failure_reason: job.failure_reason,
-    spec: job.spec,
-    agents: summarizeByAgent(job.spec.agents, results).map((s) => ({
-      agent: s.agent.name,
-      model: s.agent.model,
-      n_trials: s.total,
-      n_passed: s.passed,
-      n_failed: s.failedScore,
-      n_errors: s.failedError,
-      by_status: s.byStatus,
-      mean_score: s.meanScore,
-      mean_score_errors_as_zero: s.meanScoreErrorsAsZero,
-      median_duration_ms: s.medianDurationMs,
-    })),
-    trials: [...results].sort((a, b) =>
-      a.trial_id < b.trial_id ? -1 : a.trial_id > b.trial_id ? 1 : 0,
-    ),
-  };
 }

@@ -3,11 +3,15 @@ import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { jobCounts } from "../core/counts.js";
 import {
+  type JobCounts,
   type JobDoc,
   JobDocSchema,
   type JobEvent,
   type JobEventInput,
+  type JobStatus,
+  JobStatusSchema,
   SCHEMA_VERSION,
   type TrialResult,
   TrialResultSchema,
@@ -44,12 +48,30 @@ export function trialDir(jobDir: string, trialId: string): string {
   return join(jobDir, "trials", trialId);
 }
 
+export const JOB_FILE = "job.json";
+export const STATUS_FILE = "status.json";
+export const EVENTS_FILE = "events.jsonl";
+export const RESULTS_FILE = "results.jsonl";
+
+/** status.json's content for a job and (when it has ended) its counts. */
+export function jobStatus(doc: JobDoc, counts: JobCounts | null): JobStatus {
+  const { spec, ...rest } = doc;
+  return {
+    ...rest,
+    name: spec.name,
+    n_trials: spec.scenarios.length * spec.agents.length * spec.n_attempts,
+    counts,
+  };
+}
+
 /**
- * One job's directory: job.json (atomic rewrites), events.jsonl (append-only) and
- * trials/<trial_id>/{result.json, logs/}. Only the running job's process writes; any process may read.
+ * One job's directory: job.json and status.json (atomic rewrites), events.jsonl and results.jsonl
+ * (append-only) and trials/<trial_id>/{result.json, logs/}. Only the running job's process writes; any
+ * process may read.
  */
 export class JobWriter {
   private eventsFd: number | null = null;
+  private resultsFd: number | null = null;
   private seq = 0;
 
   private constructor(
@@ -57,15 +79,25 @@ export class JobWriter {
     private doc: JobDoc,
   ) {}
 
-  /** Create the job directory and its job.json. Fails if the directory exists. */
+  /**
+   * Create the job directory and its job.json. Fails if the job exists; an empty directory made for it
+   * beforehand (by `run --detach`, to hold the runner's log) is taken over.
+   */
   static async create(jobsDir: string, doc: JobDoc): Promise<JobWriter> {
     await mkdir(jobsDir, { recursive: true, mode: 0o700 });
     const dir = join(jobsDir, doc.id);
-    await mkdir(dir, { mode: 0o700 });
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const existing = await readdir(dir);
+      if (existing.some((f) => f !== "runner.log")) throw err;
+    }
     await mkdir(join(dir, "trials"), { mode: 0o700 });
     const writer = new JobWriter(dir, doc);
-    await writer.writeDoc();
-    writer.eventsFd = openSync(join(dir, "events.jsonl"), "a", 0o600);
+    await writer.writeDoc(null);
+    writer.eventsFd = openSync(join(dir, EVENTS_FILE), "a", 0o600);
+    writer.resultsFd = openSync(join(dir, RESULTS_FILE), "a", 0o600);
     return writer;
   }
 
@@ -73,15 +105,21 @@ export class JobWriter {
     return this.doc;
   }
 
-  private async writeDoc(): Promise<void> {
-    await writeFileAtomic(join(this.dir, "job.json"), `${JSON.stringify(this.doc, null, 2)}\n`);
+  private async writeDoc(counts: JobCounts | null): Promise<void> {
+    await writeFileAtomic(join(this.dir, JOB_FILE), `${JSON.stringify(this.doc, null, 2)}\n`);
+    await writeFileAtomic(
+      join(this.dir, STATUS_FILE),
+      `${JSON.stringify(jobStatus(this.doc, counts))}\n`,
+    );
   }
 
+  /** Record a state change; `results` (when the job has ended) freezes the counts `list` shows. */
   async update(
     patch: Partial<Pick<JobDoc, "state" | "finished_at" | "failure_reason">>,
+    results?: readonly TrialResult[],
   ): Promise<void> {
     this.doc = { ...this.doc, ...patch };
-    await this.writeDoc();
+    await this.writeDoc(results ? jobCounts(this.doc.spec.agents, results) : null);
   }
 
   /** Append one event as a single write (O_APPEND), so concurrent readers see whole lines or a torn tail. */
@@ -105,9 +143,11 @@ export class JobWriter {
     return { dir, logsDir, scratchDir: join(dir, ".sandbox") };
   }
 
+  /** result.json (the trial's own record), then one line in results.jsonl (what readers load). */
   async writeResult(result: TrialResult): Promise<void> {
     const dir = trialDir(this.dir, result.trial_id);
-    const text = `${JSON.stringify(TrialResultSchema.parse(result), null, 2)}\n`;
+    const parsed = TrialResultSchema.parse(result);
+    const text = `${JSON.stringify(parsed, null, 2)}\n`;
     try {
       await writeFileAtomic(join(dir, "result.json"), text);
     } catch (err) {
@@ -116,14 +156,17 @@ export class JobWriter {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFileAtomic(join(dir, "result.json"), text);
     }
+    if (this.resultsFd !== null) writeSync(this.resultsFd, `${JSON.stringify(parsed)}\n`);
   }
 
   close(): void {
-    if (this.eventsFd !== null) {
-      fsyncSync(this.eventsFd);
-      closeSync(this.eventsFd);
-      this.eventsFd = null;
+    for (const fd of [this.eventsFd, this.resultsFd]) {
+      if (fd === null) continue;
+      fsyncSync(fd);
+      closeSync(fd);
     }
+    this.eventsFd = null;
+    this.resultsFd = null;
   }
 }
 
@@ -135,10 +178,51 @@ export interface JobSnapshot {
 }
 
 export async function readJob(dir: string): Promise<JobDoc> {
-  return JobDocSchema.parse(JSON.parse(await readFile(join(dir, "job.json"), "utf8")));
+  return JobDocSchema.parse(JSON.parse(await readFile(join(dir, JOB_FILE), "utf8")));
 }
 
+/**
+ * Every finished trial's result, in trial-id order. Reads results.jsonl (one file, however many
+ * trials); a torn last line is skipped and a trial recorded twice keeps its last record. Job
+ * directories without results.jsonl are read trial by trial.
+ */
 export async function readResults(dir: string): Promise<TrialResult[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RESULTS_FILE), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    return readTrialDirs(dir);
+  }
+  const byId = new Map<string, TrialResult>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      continue; // a torn tail from a writer mid-append
+    }
+    const parsed = TrialResultSchema.safeParse(raw);
+    if (parsed.success) byId.set(parsed.data.trial_id, parsed.data);
+  }
+  return [...byId.values()].sort((a, b) =>
+    a.trial_id < b.trial_id ? -1 : a.trial_id > b.trial_id ? 1 : 0,
+  );
+}
+
+/** status.json, or (for a job directory without one) the same record computed from job.json. */
+export async function readStatus(dir: string): Promise<JobStatus> {
+  try {
+    return JobStatusSchema.parse(JSON.parse(await readFile(join(dir, STATUS_FILE), "utf8")));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const job = await readJob(dir);
+  return jobStatus(job, job.state === "running" ? null : jobCounts(job.spec.agents, await readResults(dir)));
+}
+
+async function readTrialDirs(dir: string): Promise<TrialResult[]> {
   let ids: string[];
   try {
     ids = await readdir(join(dir, "trials"));

@@ -5,11 +5,12 @@ import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel, newJobId } from "../../core/ids.js";
 import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
 import { runJob } from "../../orchestrator/job.js";
-import { jobDocument } from "../../report/summary.js";
-import { NO_COLOR, resultsTable } from "../../report/text.js";
+import { toBenchmarkJobView } from "../../report/runloop-view.js";
+import { resultsTable } from "../../report/text.js";
 import { defaultJobsDir } from "../../store/store.js";
 import type { Io } from "../io.js";
 import { createProgressView } from "../live-view.js";
+import { paintFor, printDocument } from "../output.js";
 import { rliVersion } from "../main.js";
 import {
   choice,
@@ -119,15 +120,17 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     view.stop();
   }
 
-  if (output === "json") {
-    io.out(`${JSON.stringify(jobDocument(outcome.job, outcome.results), null, 2)}\n`);
-  } else if (output === "yaml") {
-    const { stringify } = await import("yaml");
-    io.out(stringify(jobDocument(outcome.job, outcome.results)));
-  } else {
-    const paint = io.outColor ? (await import("chalk")).default : NO_COLOR;
-    io.out(resultsTable(outcome.job, outcome.results, paint));
+  if (output === "text") {
+    io.out(resultsTable(outcome.job, outcome.results, await paintFor(io, "out")));
     io.err(`\nJob directory: ${outcome.dir}\n`);
+  } else {
+    const view = toBenchmarkJobView({
+      dir: outcome.dir,
+      job: outcome.job,
+      results: outcome.results,
+      runnerAlive: true,
+    });
+    await printDocument(io, output, view);
   }
   if (outcome.job.state === "cancelled") return EXIT.interrupted;
   return outcome.job.state === "completed" ? EXIT.ok : EXIT.failure;

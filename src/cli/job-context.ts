@@ -1,0 +1,54 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { JobDoc, JobEvent, TrialResult } from "../core/schemas.js";
+import { applyEvent, emptyProgress } from "../report/progress.js";
+import { toBenchmarkJobView } from "../report/runloop-view.js";
+import { effectiveJob, resolveJobDir } from "../store/jobs.js";
+import { runnerAlive } from "../store/runner.js";
+import { EVENTS_FILE, defaultJobsDir, parseEvents, readJob, readResults } from "../store/store.js";
+import type { Io } from "./io.js";
+
+/** A job as the read-only commands see it: a dead runner's "running" job reads as failed. */
+export interface LoadedJob {
+  dir: string;
+  job: JobDoc;
+  results: TrialResult[];
+  runnerAlive: boolean | null;
+  /** Trials running now per agent label (only for a running job; from the event log). */
+  running: Map<string, number>;
+}
+
+export function jobsDirOf(flag: string | undefined, io: Io): string {
+  return flag ?? defaultJobsDir(io.env);
+}
+
+export async function readEvents(dir: string): Promise<JobEvent[]> {
+  try {
+    return parseEvents(await readFile(join(dir, EVENTS_FILE), "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+export async function loadJob(jobsDir: string, ref: string): Promise<LoadedJob> {
+  const dir = await resolveJobDir(jobsDir, ref);
+  const stored = await readJob(dir);
+  const alive = stored.state === "running" ? runnerAlive(stored.runner) : false;
+  const job = effectiveJob(stored, alive);
+  const results = await readResults(dir);
+  const running = new Map<string, number>();
+  if (job.state === "running") {
+    const progress = emptyProgress(job.spec.agents, 0);
+    for (const e of await readEvents(dir)) applyEvent(progress, e);
+    for (const t of progress.running.values()) {
+      running.set(t.agent, (running.get(t.agent) ?? 0) + 1);
+    }
+  }
+  return { dir, job, results, runnerAlive: alive, running };
+}
+
+export function viewOf(loaded: LoadedJob) {
+  return toBenchmarkJobView(loaded);
+}
+

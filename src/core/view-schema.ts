@@ -1,0 +1,172 @@
+import { z } from "zod";
+import {
+  ExceptionInfoSchema,
+  JobSpecSchema,
+  PhaseSchema,
+  PhaseTimingSchema,
+  SCHEMA_VERSION,
+  TrialStatusSchema,
+  UsageSchema,
+} from "./schemas.js";
+
+/**
+ * The public JSON shape of a job (`summary -o json`, `run -o json`): Runloop's BenchmarkJobView
+ * (GET /v1/benchmark_jobs/{id}) field for field, so scripts written against Runloop's CLI work on local
+ * jobs. Everything of ours sits under keys starting with `rli_`. Published as JSON Schema in schema/.
+ */
+
+/** Runloop's ScenarioOutcome.state: uppercase on the wire. */
+export const OutcomeStateSchema = z.enum(["COMPLETED", "FAILED", "TIMEOUT", "CANCELED"]);
+
+export const RliTrialSchema = z
+  .object({
+    trial_id: z.string(),
+    status: TrialStatusSchema,
+    attempt: z.number().int().positive(),
+    score: z.number().nullable().describe("The verifier's reward, whatever the outcome state"),
+    rewards: z.record(z.string(), z.number()).nullable(),
+    started_at: z.string(),
+    finished_at: z.string(),
+    phases: z.partialRecord(PhaseSchema, PhaseTimingSchema),
+    usage: UsageSchema,
+    agent_exit_code: z.number().int().nullable(),
+    exception: ExceptionInfoSchema.nullable(),
+    errors: z.array(ExceptionInfoSchema),
+    logs_dir: z.string().describe("Absolute path of the trial's logs on the machine that ran it"),
+  })
+  .describe("rli's own record of the trial");
+
+export const ScenarioOutcomeSchema = z.object({
+  scenario_definition_id: z.string(),
+  scenario_name: z.string(),
+  scenario_run_id: z.string().optional().describe("rli: the trial id"),
+  state: OutcomeStateSchema,
+  score: z.number().optional().describe("Present only when state is COMPLETED"),
+  duration_ms: z.number().optional(),
+  failure_reason: z
+    .object({ exception_type: z.string(), exception_message: z.string() })
+    .optional(),
+  rli_trial: RliTrialSchema,
+});
+
+const nullableNumber = z.number().nullable();
+
+export const RliAgentSummarySchema = z
+  .object({
+    n_trials: z.number().int().nonnegative(),
+    n_passed: z.number().int().nonnegative(),
+    n_failed: z.number().int().nonnegative().describe("Verified with a score below 1"),
+    n_errors: z.number().int().nonnegative().describe("Every outcome that was not verified"),
+    by_status: z.record(TrialStatusSchema, z.number().int().nonnegative()),
+    mean_score: nullableNumber.describe("Mean over trials that have a score"),
+    mean_score_errors_as_zero: nullableNumber.describe("Mean with unscored trials counted as 0"),
+    median_duration_ms: nullableNumber,
+    input_tokens: nullableNumber.describe("Sum over trials; null when no trial reported it"),
+    cache_read_tokens: nullableNumber,
+    cache_write_tokens: nullableNumber,
+    output_tokens: nullableNumber,
+    cost_usd: nullableNumber.describe("Sum over trials with a known cost"),
+    n_unknown_cost: z.number().int().nonnegative(),
+  })
+  .describe("rli's per-agent numbers");
+
+export const BenchmarkOutcomeSchema = z.object({
+  agent_name: z.string(),
+  model_name: z.string().optional(),
+  benchmark_run_id: z.string(),
+  n_completed: z.number().int().nonnegative(),
+  n_failed: z.number().int().nonnegative(),
+  n_timeout: z.number().int().nonnegative(),
+  average_score: z.number().optional().describe("Mean score across COMPLETED scenarios"),
+  duration_ms: z.number().optional(),
+  scenario_outcomes: z.array(ScenarioOutcomeSchema),
+  rli_summary: RliAgentSummarySchema,
+});
+
+export const AgentConfigSchema = z.object({
+  type: z.literal("job_agent"),
+  name: z.string(),
+  model_name: z.string().optional(),
+  timeout_seconds: z.number().optional(),
+  agent_environment: z
+    .object({
+      environment_variables: z.record(z.string(), z.string()).optional(),
+      secrets: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+});
+
+export const InProgressRunSchema = z.object({
+  benchmark_run_id: z.string(),
+  start_time_ms: z.number(),
+  state: z.enum(["running", "canceled", "completed", "failed"]),
+  agent_config: AgentConfigSchema.optional(),
+  duration_ms: z.number().optional(),
+  rli_progress: z
+    .object({
+      total: z.number().int().nonnegative(),
+      finished: z.number().int().nonnegative(),
+      running: z.number().int().nonnegative(),
+      pending: z.number().int().nonnegative(),
+    })
+    .describe("rli: this agent's trials so far"),
+  rli_scenario_outcomes: z
+    .array(ScenarioOutcomeSchema)
+    .describe("rli: outcomes of the trials that have finished"),
+});
+
+export const BenchmarkJobViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    create_time_ms: z.number(),
+    state: z.enum(["initializing", "queued", "running", "completed", "failed", "cancelled", "timeout"]),
+    failure_reason: z.string().nullable().optional(),
+    job_source: z
+      .union([
+        z.object({
+          type: z.literal("benchmark"),
+          benchmark_id: z.string(),
+          benchmark_name: z.string().optional(),
+        }),
+        z.object({ type: z.literal("scenarios"), scenario_ids: z.array(z.string()) }),
+      ])
+      .optional(),
+    job_spec: z
+      .object({
+        scenario_ids: z.array(z.string()),
+        agent_configs: z.array(AgentConfigSchema),
+        orchestrator_config: z
+          .object({
+            n_attempts: z.number().int().positive().optional(),
+            n_concurrent_trials: z.number().int().positive().optional(),
+            timeout_multiplier: z.number().positive().optional(),
+            quiet: z.boolean().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    benchmark_outcomes: z.array(BenchmarkOutcomeSchema).optional(),
+    in_progress_runs: z.array(InProgressRunSchema).optional(),
+    rli_job: z
+      .object({
+        schema_version: z.literal(SCHEMA_VERSION),
+        created_at: z.string(),
+        finished_at: z.string().nullable(),
+        dir: z.string().describe("The job directory"),
+        backend: JobSpecSchema.shape.backend,
+        sandbox: JobSpecSchema.shape.sandbox,
+        metadata: z.record(z.string(), z.string()),
+        runner: z.object({
+          pid: z.number().int(),
+          hostname: z.string(),
+          rli_version: z.string(),
+          alive: z.boolean().nullable().describe("null when the runner is on another host"),
+        }),
+        n_trials: z.number().int().nonnegative(),
+        n_finished: z.number().int().nonnegative(),
+      })
+      .describe("rli's own job fields"),
+  })
+  .describe("A benchmark job: Runloop's BenchmarkJobView plus rli_* extensions");
+export type BenchmarkJobView = z.infer<typeof BenchmarkJobViewSchema>;

@@ -1,0 +1,81 @@
+import { readdir, stat } from "node:fs/promises";
+import { isAbsolute, join, resolve, sep } from "node:path";
+import { EnvironmentError, UsageError } from "../core/errors.js";
+import type { JobDoc, JobStatus, Runner } from "../core/schemas.js";
+import { runnerAlive } from "./runner.js";
+import { JOB_FILE, readStatus } from "./store.js";
+
+/** Job ids made by `newJobId`; other directories in the jobs dir are ignored. */
+const JOB_ID = /^job_\d{8}_\d{6}_[0-9a-f]{6}$/;
+
+export function isJobId(name: string): boolean {
+  return JOB_ID.test(name);
+}
+
+/** The names of the job directories under `jobsDir`, oldest first; none when it does not exist. */
+export async function jobIds(jobsDir: string): Promise<string[]> {
+  try {
+    return (await readdir(jobsDir)).filter(isJobId).sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return [];
+    throw new EnvironmentError(`cannot read jobs directory ${jobsDir}: ${code ?? String(err)}`);
+  }
+}
+
+async function hasJobFile(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, JOB_FILE))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory of the job a user named: a job id, a unique prefix of one, `latest`, or a path to a job
+ * directory. Unknown or ambiguous names are usage errors that say what exists.
+ */
+export async function resolveJobDir(jobsDir: string, ref: string): Promise<string> {
+  if (ref.includes(sep) || ref.startsWith(".")) {
+    const dir = isAbsolute(ref) ? ref : resolve(ref);
+    if (await hasJobFile(dir)) return dir;
+    throw new UsageError(`${ref} is not a job directory (it has no ${JOB_FILE})`);
+  }
+  const ids = await jobIds(jobsDir);
+  const hint = `(list them with "rli benchmark-job list --all")`;
+  if (ref === "latest") {
+    const last = ids.at(-1);
+    if (last === undefined) throw new UsageError(`No benchmark jobs in ${jobsDir}`);
+    return join(jobsDir, last);
+  }
+  if (ids.includes(ref)) return join(jobsDir, ref);
+  const matches = ref.length >= 4 ? ids.filter((id) => id.startsWith(ref)) : [];
+  if (matches.length === 1) return join(jobsDir, matches[0] as string);
+  if (matches.length > 1) {
+    const shown = matches.slice(0, 5).join(", ");
+    throw new UsageError(
+      `Job id ${ref} is ambiguous: it matches ${matches.length} jobs (${shown}${matches.length > 5 ? ", ..." : ""})`,
+    );
+  }
+  throw new UsageError(`Benchmark job ${ref} not found in ${jobsDir} ${hint}`);
+}
+
+/** Why a job recorded as running is not: its runner is gone. */
+export function staleReason(runner: Runner): string {
+  return `the runner (pid ${runner.pid} on ${runner.hostname}) stopped without finishing the job`;
+}
+
+/**
+ * The job as it really stands: a job still marked running whose runner process is gone (killed, or the
+ * machine rebooted) has failed. Pure given `alive` (from `runnerAlive`).
+ */
+export function effectiveJob<T extends JobDoc | JobStatus>(job: T, alive: boolean | null): T {
+  if (job.state !== "running" || alive !== false) return job;
+  return { ...job, state: "failed", failure_reason: staleReason(job.runner) };
+}
+
+/** A job's status with a dead runner taken into account. */
+export async function readEffectiveStatus(dir: string): Promise<JobStatus> {
+  const status = await readStatus(dir);
+  return effectiveJob(status, status.state === "running" ? runnerAlive(status.runner) : true);
+}
