@@ -15,6 +15,8 @@ export interface Io {
   interrupt: AbortSignal;
   /** The real stderr stream when it is a terminal (for in-place redraws). */
   errStream?: NodeJS.WriteStream;
+  /** The process's argv (node, script, args), for `run --detach` to start itself again. */
+  argv?: readonly string[];
 }
 
 export function processIo(interrupt: AbortSignal): Io {
@@ -30,5 +32,6 @@ export function processIo(interrupt: AbortSignal): Io {
     env: process.env,
     interrupt,
     ...(process.stderr.isTTY ? { errStream: process.stderr } : {}),
+    argv: process.argv,
   };
 }

@@ -51,4 +51,3 @@ export async function loadJob(jobsDir: string, ref: string): Promise<LoadedJob> 
 export function viewOf(loaded: LoadedJob) {
   return toBenchmarkJobView(loaded);
 }
-

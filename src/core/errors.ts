@@ -3,6 +3,8 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** `watch`: the job it followed was cancelled. */
+  cancelled: 3,
   interrupted: 130,
 } as const;
 

@@ -120,7 +120,15 @@ export const BenchmarkJobViewSchema = z
     id: z.string(),
     name: z.string(),
     create_time_ms: z.number(),
-    state: z.enum(["initializing", "queued", "running", "completed", "failed", "cancelled", "timeout"]),
+    state: z.enum([
+      "initializing",
+      "queued",
+      "running",
+      "completed",
+      "failed",
+      "cancelled",
+      "timeout",
+    ]),
     failure_reason: z.string().nullable().optional(),
     job_source: z
       .union([

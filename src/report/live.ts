@@ -1,17 +1,9 @@
 import type { JobEvent } from "../core/schemas.js";
 import { agentLabel } from "../core/ids.js";
 import type { Progress } from "./progress.js";
-import { formatDuration, NO_COLOR, type Paint } from "./text.js";
+import { formatDuration, NO_COLOR, type Paint, sanitize } from "./format.js";
 
-/** Strip terminal control sequences so that names from task files cannot corrupt the screen. */
-export function sanitize(s: string): string {
-  return s
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, "") // OSC … BEL or ST, payload included
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "") // CSI
-    .replace(/\x1b[ -/]*[0-~]?/g, "") // other escapes: ESC 7, ESC c, ESC ( B
-    .replace(/[\n\t]+/g, " ")
-    .replace(/[\x00-\x1f\x7f-\x9f]/g, "");
-}
+export { sanitize } from "./format.js";
 
 function fitWidth(s: string, width: number): string {
   return s.length > width ? `${s.slice(0, width - 3)}...` : s.padEnd(width);
@@ -80,4 +72,27 @@ export function trialLine(
 ): string {
   const score = e.score === null ? "score=-" : `score=${e.score.toFixed(2)}`;
   return `[${finished}/${total}] ${e.status} ${sanitize(e.scenario_id)} ${sanitize(agentLabel(e.agent))} ${score} ${(e.duration_ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * One plain line per event for `watch` off a terminal: job and trial boundaries, and phases that did not
+ * end well. Routine phase events return null (they would bury the trial lines).
+ */
+export function eventLine(e: JobEvent, finished: number, total: number): string | null {
+  switch (e.type) {
+    case "job_started":
+      return `job started: ${e.n_trials} trial(s)`;
+    case "trial_started":
+      return `[start] ${sanitize(e.scenario_id)} ${sanitize(agentLabel(e.agent))} attempt ${e.attempt}`;
+    case "phase_finished":
+      return e.outcome === "ok"
+        ? null
+        : `[${e.outcome}] ${sanitize(e.trial_id)} ${e.phase} after ${(e.duration_ms / 1000).toFixed(1)}s`;
+    case "trial_finished":
+      return trialLine(e, finished, total);
+    case "job_finished":
+      return `job ${e.state}`;
+    default:
+      return null;
+  }
 }

@@ -179,7 +179,6 @@ export function toBenchmarkJobView(input: ViewInput) {
         : {}),
       duration_ms: end - createMs,
       scenario_outcomes: scenarioOutcomes,
-      // biome-ignore lint/style/noNonNullAssertion: one summary per agent, same order
       rli_summary: rliSummary(summaries[i]!),
     });
   });

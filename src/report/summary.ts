@@ -1,5 +1,5 @@
 import { agentLabel } from "../core/ids.js";
-import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../core/schemas.js";
+import type { AgentRef, TrialResult, TrialStatus } from "../core/schemas.js";
 import { TRIAL_STATUSES } from "../core/schemas.js";
 
 /** Per-agent counts behind Runloop's results table and our own columns. */

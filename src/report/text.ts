@@ -1,23 +1,10 @@
+import { agentLabel } from "../core/ids.js";
 import type { JobDoc, TrialResult } from "../core/schemas.js";
+import { NO_COLOR, type Paint, sanitize } from "./format.js";
+import { outcomeState } from "./runloop-view.js";
 import { summarizeByAgent } from "./summary.js";
 
-export interface Paint {
-  green(s: string): string;
-  yellow(s: string): string;
-  red(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-  cyan(s: string): string;
-}
-
-export const NO_COLOR: Paint = {
-  green: String,
-  yellow: String,
-  red: String,
-  dim: String,
-  bold: String,
-  cyan: String,
-};
+export { formatDuration, NO_COLOR, type Paint } from "./format.js";
 
 function pct(n: number, total: number): string {
   return `${total === 0 ? "0.0" : ((n / total) * 100).toFixed(1)}%`;
@@ -28,11 +15,35 @@ function rowLabel(name: string, model: string | null): string {
   return label.length > 38 ? `${label.slice(0, 35)}...` : label;
 }
 
-/** Runloop's results table (rli `printResultsTable`), byte for byte in its layout. */
+/**
+ * One line per trial under its agent's row (Runloop's `summary -e`, before rli PR #230):
+ * `  ✓ <name padEnd 52>score=1.0`, then our status and attempt where they add something.
+ */
+export function scenarioLine(r: TrialResult, name: string, paint: Paint, attempts: number): string {
+  const state = outcomeState(r.status);
+  const icon =
+    state === "COMPLETED" ? (r.score === 1 ? paint.green("✓") : paint.yellow("✗")) : paint.red("!");
+  const clean = sanitize(name);
+  const shown = clean.length > 50 ? `${clean.slice(0, 47)}...` : clean;
+  const scoreStr =
+    state === "COMPLETED" && r.score !== null ? `score=${r.score.toFixed(1)}` : state;
+  const extra: string[] = [];
+  if (state !== "COMPLETED") {
+    extra.push(r.exception ? `${r.status}: ${r.exception.type}` : r.status);
+  }
+  if (attempts > 1) extra.push(`attempt ${r.attempt}`);
+  return `  ${icon} ${shown.padEnd(52)}${scoreStr}${extra.length > 0 ? paint.dim(`  ${extra.join(", ")}`) : ""}`;
+}
+
+/**
+ * Runloop's results table (rli `printResultsTable`), byte for byte in its layout. `extended` adds a line
+ * per trial under each agent's row, as Runloop's `summary -e` did.
+ */
 export function resultsTable(
   job: JobDoc,
   results: readonly TrialResult[],
   paint: Paint = NO_COLOR,
+  extended = false,
 ): string {
   const lines: string[] = ["", paint.bold("Benchmark Job Results"), `Job ID: ${job.id}`];
   lines.push(`Name: ${job.spec.name}`, `State: ${job.state}`, "");
@@ -65,17 +76,16 @@ export function resultsTable(
         color(s.failedError, paint.red)(pct(s.failedError, s.total).padStart(16)) +
         String(s.total).padStart(8),
     );
+    if (extended) {
+      const names = new Map(job.spec.scenarios.map((sc) => [sc.id, sc.name]));
+      const label = agentLabel(s.agent);
+      for (const r of results) {
+        if (agentLabel(r.agent) !== label) continue;
+        lines.push(
+          scenarioLine(r, names.get(r.scenario_id) ?? r.scenario_id, paint, job.spec.n_attempts),
+        );
+      }
+    }
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** `1h 2m 3s` / `2m 3s` / `3s`, as Runloop's watch prints durations. */
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return `${h}h ${m}m ${s}s`;
-  if (m > 0) return `${m}m ${s}s`;
-  return `${s}s`;
 }

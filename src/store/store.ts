@@ -219,7 +219,10 @@ export async function readStatus(dir: string): Promise<JobStatus> {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   const job = await readJob(dir);
-  return jobStatus(job, job.state === "running" ? null : jobCounts(job.spec.agents, await readResults(dir)));
+  return jobStatus(
+    job,
+    job.state === "running" ? null : jobCounts(job.spec.agents, await readResults(dir)),
+  );
 }
 
 async function readTrialDirs(dir: string): Promise<TrialResult[]> {
@@ -257,4 +260,49 @@ export function parseEvents(text: string): JobEvent[] {
 
 export async function readSnapshot(dir: string): Promise<JobSnapshot> {
   return { dir, job: await readJob(dir), results: await readResults(dir) };
+}
+
+/**
+ * End a job whose runner is gone (killed, or its machine rebooted) from another process: job.json and
+ * status.json get the final state, events.jsonl its job_finished. Only for jobs no process is writing.
+ */
+export async function closeAbandonedJob(
+  dir: string,
+  state: "cancelled" | "failed",
+  reason: string | null,
+): Promise<JobDoc> {
+  const job: JobDoc = {
+    ...(await readJob(dir)),
+    state,
+    finished_at: new Date().toISOString(),
+    failure_reason: reason,
+  };
+  const results = await readResults(dir);
+  await writeFileAtomic(join(dir, JOB_FILE), `${JSON.stringify(job, null, 2)}\n`);
+  await writeFileAtomic(
+    join(dir, STATUS_FILE),
+    `${JSON.stringify(jobStatus(job, jobCounts(job.spec.agents, results)))}\n`,
+  );
+  const events = parseEvents(await readFile(join(dir, EVENTS_FILE), "utf8").catch(() => ""));
+  const event = {
+    schema_version: SCHEMA_VERSION,
+    ts: new Date().toISOString(),
+    seq: (events.at(-1)?.seq ?? -1) + 1,
+    type: "job_finished",
+    job_id: job.id,
+    state,
+  } satisfies JobEvent;
+  const fd = openSync(join(dir, EVENTS_FILE), "a", 0o600);
+  try {
+    // A torn last line from the dead writer must not swallow this event.
+    const text = await readFile(join(dir, EVENTS_FILE), "utf8");
+    writeSync(
+      fd,
+      `${text.length > 0 && !text.endsWith("\n") ? "\n" : ""}${JSON.stringify(event)}\n`,
+    );
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return job;
 }

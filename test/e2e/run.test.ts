@@ -4,21 +4,38 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES, REPO_ROOT, tempDir } from "../helpers/tasks.js";
 
+/** Our per-trial record in the BenchmarkJobView (`rli_trial`), with its scenario id. */
 interface TrialJson {
   trial_id: string;
   scenario_id: string;
-  agent: { name: string; model: string | null };
   attempt: number;
   status: string;
   score: number | null;
   phases: Record<string, { duration_ms: number; outcome: string; timeout_ms: number | null }>;
   exception: { type: string; phase: string } | null;
 }
-interface JobJson {
+interface ViewJson {
   id: string;
   state: string;
-  agents: { agent: string; n_trials: number; n_passed: number }[];
+  benchmark_outcomes: {
+    agent_name: string;
+    scenario_outcomes: {
+      scenario_definition_id: string;
+      rli_trial: Omit<TrialJson, "scenario_id">;
+    }[];
+  }[];
+}
+interface JobJson extends ViewJson {
   trials: TrialJson[];
+}
+
+/** Parse `run -o json` and flatten its outcomes into trials. */
+function parseJob(stdout: string): JobJson {
+  const view = JSON.parse(stdout) as ViewJson;
+  const trials = view.benchmark_outcomes.flatMap((o) =>
+    o.scenario_outcomes.map((s) => ({ ...s.rli_trial, scenario_id: s.scenario_definition_id })),
+  );
+  return { ...view, trials };
 }
 
 let home: { dir: string; cleanup: () => Promise<void> };
@@ -53,7 +70,7 @@ describe("rli benchmark-job run on the built-in starter benchmark", () => {
       env,
     );
     expect(r.code).toBe(0);
-    const job = JSON.parse(r.stdout) as JobJson;
+    const job = parseJob(r.stdout);
     expect(job.state).toBe("completed");
     expect(job.trials).toHaveLength(n);
     const notPassed = job.trials
@@ -70,7 +87,7 @@ describe("rli benchmark-job run on the built-in starter benchmark", () => {
       env,
     );
     expect(r.code).toBe(0);
-    const job = JSON.parse(r.stdout) as JobJson;
+    const job = parseJob(r.stdout);
     expect(job.trials).toHaveLength(n);
     const nonZero = job.trials
       .filter((t) => t.score !== 0)
@@ -134,7 +151,7 @@ describe("rli benchmark-job run -o json", () => {
       env,
     );
     expect(r.code).toBe(0);
-    const job = JSON.parse(r.stdout) as JobJson;
+    const job = parseJob(r.stdout);
     const by = Object.fromEntries(job.trials.map((t) => [t.scenario_id.split("/")[1], t]));
     expect(by.hello?.status).toBe("passed");
     expect(by.hello?.score).toBe(1);
@@ -187,7 +204,7 @@ describe("rli benchmark-job run -o json", () => {
       env,
     );
     expect(r.code).toBe(0);
-    const [t] = (JSON.parse(r.stdout) as JobJson).trials;
+    const [t] = parseJob(r.stdout).trials;
     expect(t?.phases.agent_run?.timeout_ms).toBe(100_000);
     expect(t?.phases.verify?.timeout_ms).toBe(60_000);
   });
@@ -213,6 +230,7 @@ describe("rli benchmark-job run -o json", () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/status: passed/);
+    expect(r.stdout).toMatch(/state: COMPLETED/);
     expect(r.stdout).toContain("MY_KEY: HOST_SECRET");
     expect(r.stdout + r.stderr).not.toContain(secret);
     const [jobId] = await jobDirs();

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { parseAgentSpecs } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
 import { resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
@@ -7,8 +8,11 @@ import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
 import { runJob } from "../../orchestrator/job.js";
 import { toBenchmarkJobView } from "../../report/runloop-view.js";
 import { resultsTable } from "../../report/text.js";
+import { isJobId } from "../../store/jobs.js";
 import { defaultJobsDir } from "../../store/store.js";
 import type { Io } from "../io.js";
+import { RUNNER_JOB_ID_ENV, startDetachedRunner } from "../detach.js";
+import { loadJob, viewOf } from "../job-context.js";
 import { createProgressView } from "../live-view.js";
 import { paintFor, printDocument } from "../output.js";
 import { rliVersion } from "../main.js";
@@ -21,6 +25,38 @@ import {
   positiveNumber,
 } from "../parse.js";
 import type { RunFlags } from "./run.js";
+
+/** The id a detached runner was told to use (set by the process that detached it). */
+function runnerJobId(env: NodeJS.ProcessEnv): string | null {
+  const id = env[RUNNER_JOB_ID_ENV];
+  if (id === undefined) return null;
+  if (!isJobId(id)) throw new UsageError(`${RUNNER_JOB_ID_ENV} is not a job id: "${id}"`);
+  return id;
+}
+
+/** `run --detach`: everything is validated; start the runner in the background and say how to follow it. */
+async function detach(
+  io: Io,
+  jobsDir: string,
+  spec: JobSpec,
+  output: "text" | "json" | "yaml",
+): Promise<number> {
+  if (io.argv === undefined)
+    throw new UsageError("--detach needs the command line it was run with");
+  const jobId = newJobId();
+  const dir = await startDetachedRunner({ argv: io.argv, env: io.env, jobsDir, jobId });
+  if (output === "text") {
+    const timeout =
+      spec.timeout_sec !== null ? `${spec.timeout_sec}s` : "each task's own, else 7200s";
+    io.out(
+      `Benchmark job created: ${jobId} (agent timeout = ${timeout})\nFollow the run with "rli benchmark-job watch ${jobId}"\n`,
+    );
+    io.err(`Runner log: ${join(dir, "runner.log")}\n`);
+  } else {
+    await printDocument(io, output, viewOf(await loadJob(jobsDir, dir)));
+  }
+  return EXIT.ok;
+}
 
 /** Validate everything, then run the job. Nothing is written before every input has been checked. */
 export async function runAction(flags: RunFlags, io: Io): Promise<number> {
@@ -94,7 +130,9 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     sandbox: sandboxMode,
   });
 
-  const jobId = newJobId();
+  const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
+  if (flags.detach === true) return detach(io, jobsDir, spec, output);
+  const jobId = runnerJobId(io.env) ?? newJobId();
   const nTrials = resolved.tasks.length * agents.length * nAttempts;
   const view = await createProgressView(
     io,
@@ -107,7 +145,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   try {
     outcome = await runJob({
       jobId,
-      jobsDir: flags.jobsDir ?? defaultJobsDir(io.env),
+      jobsDir,
       spec,
       tasks: resolved.tasks,
       backend,

@@ -18,6 +18,7 @@ export interface RunFlags {
   jobsDir?: string;
   backend: string;
   sandbox: string;
+  detach?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -27,7 +28,8 @@ Examples:
   $ rli benchmark-job run --agent oracle --benchmark starter
   $ rli bmj run --agent oracle --agent nop --benchmark starter --n-attempts 2
   $ rli bmj run --agent oracle --scenarios starter/fix-csv-quoting starter/js-debounce-leading-edge
-  $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.agents'
+  $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.benchmark_outcomes[].average_score'
+  $ rli bmj run --agent oracle --agent nop --benchmark starter --detach && rli bmj watch latest
 
 Exit codes: 0 job completed (whatever the scores) · 1 failure · 2 bad input · 130 cancelled`;
 
@@ -57,6 +59,10 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
     .option("--timeout-multiplier <n>", "scales every phase's timeout", "1.0")
     .option("--metadata <key=value>", "metadata tag, repeatable", collect, [])
     .option("-o, --output <format>", "output format: text|json|yaml", "text")
+    .option(
+      "--detach",
+      "run in a background process that outlives this terminal; prints the job id and returns",
+    )
     .option(
       "--jobs-dir <dir>",
       "where job directories are kept (default: $RLI_HOME/jobs or ~/.local/share/rli/jobs)",

@@ -93,7 +93,51 @@ describe("outcomeState", () => {
   });
 });
 
+function view(j: JobDoc, results: TrialResult[]) {
+  return toBenchmarkJobView({ dir: "/jobs/job_1", job: j, results, runnerAlive: false });
+}
+
 describe("toBenchmarkJobView", () => {
+  it("adds our per-agent numbers and per-trial records under rli_ keys", () => {
+    const withUsage = {
+      ...result(ORACLE, "starter/a", "passed", 1),
+      usage: {
+        input_tokens: 100,
+        cache_read_tokens: null,
+        cache_write_tokens: null,
+        output_tokens: 7,
+        cost_usd: 0.25,
+        cost_source: "reported" as const,
+      },
+    };
+    const v = view(job({}, { agents: [ORACLE] }), [
+      withUsage,
+      result(ORACLE, "starter/b", "infra_error", null),
+    ]);
+    const outcome = v.benchmark_outcomes[0];
+    expect(outcome?.rli_summary).toMatchObject({
+      n_trials: 2,
+      n_passed: 1,
+      n_errors: 1,
+      mean_score: 1,
+      mean_score_errors_as_zero: 0.5,
+      input_tokens: 100,
+      cache_read_tokens: null,
+      output_tokens: 7,
+      cost_usd: 0.25,
+      n_unknown_cost: 1,
+    });
+    expect(outcome?.scenario_outcomes[0]?.rli_trial.logs_dir).toBe(
+      "/jobs/job_1/trials/starter_a__oracle__1/logs",
+    );
+    expect(v.rli_job).toMatchObject({
+      dir: "/jobs/job_1",
+      n_trials: 2,
+      n_finished: 2,
+      runner: { pid: 1, alive: false },
+    });
+  });
+
   it("uses Runloop's field names for the job, its spec and one outcome per agent", () => {
     const results = [
       result(ORACLE, "starter/a", "passed", 1, 5),
@@ -101,7 +145,7 @@ describe("toBenchmarkJobView", () => {
       result(CLAUDE, "starter/a", "failed", 0),
       result(CLAUDE, "starter/b", "verifier_error", null),
     ];
-    const v = toBenchmarkJobView(
+    const v = view(
       job({}, { timeout_sec: 600, secrets: { ANTHROPIC_API_KEY: "MY_KEY" } }),
       results,
     );
@@ -158,7 +202,7 @@ describe("toBenchmarkJobView", () => {
   });
 
   it("gives a score only to COMPLETED outcomes and keeps ours under rli_trial", () => {
-    const v = toBenchmarkJobView(job({}, { agents: [ORACLE] }), [
+    const v = view(job({}, { agents: [ORACLE] }), [
       result(ORACLE, "starter/a", "passed", 1),
       result(ORACLE, "starter/b", "agent_timeout", 0.5),
     ]);
@@ -180,7 +224,7 @@ describe("toBenchmarkJobView", () => {
   });
 
   it("omits average_score when no outcome completed", () => {
-    const v = toBenchmarkJobView(job({}, { agents: [ORACLE] }), [
+    const v = view(job({}, { agents: [ORACLE] }), [
       result(ORACLE, "starter/a", "infra_error", null),
       result(ORACLE, "starter/b", "cancelled", null),
     ]);
@@ -190,15 +234,18 @@ describe("toBenchmarkJobView", () => {
 
   it("lists agents with unfinished trials of a running job as in-progress runs", () => {
     const running = job({ state: "running", finished_at: null });
-    const v = toBenchmarkJobView(
-      running,
-      [
+    const v = toBenchmarkJobView({
+      dir: "/jobs/job_1",
+      job: running,
+      results: [
         result(ORACLE, "starter/a", "passed", 1),
         result(ORACLE, "starter/b", "passed", 1),
         result(CLAUDE, "starter/a", "passed", 1),
       ],
-      Date.parse("2024-05-01T12:00:30.000Z"),
-    );
+      runnerAlive: true,
+      running: new Map([["claude-code:claude-sonnet-4-5", 1]]),
+      nowMs: Date.parse("2024-05-01T12:00:30.000Z"),
+    });
     expect(v.benchmark_outcomes.map((o) => o.agent_name)).toEqual(["oracle"]);
     expect(v.in_progress_runs).toEqual([
       {
@@ -207,12 +254,17 @@ describe("toBenchmarkJobView", () => {
         state: "running",
         agent_config: { type: "job_agent", name: "claude-code", model_name: "claude-sonnet-4-5" },
         duration_ms: 30_000,
+        rli_progress: { total: 2, finished: 1, running: 1, pending: 0 },
+        rli_scenario_outcomes: [
+          expect.objectContaining({ scenario_definition_id: "starter/a", state: "COMPLETED" }),
+        ],
       },
     ]);
+    expect(v.rli_job).toMatchObject({ n_trials: 4, n_finished: 3, runner: { alive: true } });
   });
 
   it("describes a --scenarios job by its scenario ids", () => {
-    const v = toBenchmarkJobView(
+    const v = view(
       job({}, { benchmark: { kind: "scenarios", source: ["starter/a", "starter/b"] } }),
       [],
     );

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { makeJob } from "../../helpers/factories.js";
 import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
 import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
-import { jobDocument, summarizeByAgent } from "../../../src/report/summary.js";
+import { summarizeByAgent } from "../../../src/report/summary.js";
 
 const ORACLE: AgentRef = { name: "oracle", model: null };
 const NOP: AgentRef = { name: "nop", model: null };
@@ -145,6 +144,12 @@ describe("summarizeByAgent", () => {
       meanScore: null,
       meanScoreErrorsAsZero: null,
       medianDurationMs: null,
+      inputTokens: null,
+      cacheReadTokens: null,
+      cacheWriteTokens: null,
+      outputTokens: null,
+      costUsd: null,
+      unknownCost: 0,
     });
   });
 
@@ -168,69 +173,40 @@ describe("summarizeByAgent", () => {
   });
 });
 
-describe("jobDocument", () => {
-  it("copies the job's identity, state, times and spec", () => {
-    const job = makeJob([ORACLE], { state: "failed", failure_reason: "boom" });
-    const doc = jobDocument(job, []);
-    expect(doc).toMatchObject({
-      schema_version: 1,
-      id: "job_20240501_120000_abcdef",
-      name: "nightly",
-      state: "failed",
-      created_at: "2024-05-01T12:00:00.000Z",
-      finished_at: "2024-05-01T12:10:00.000Z",
-      failure_reason: "boom",
+describe("usage sums", () => {
+  const usage = (input: number | null, output: number | null, cost: number | null) => ({
+    input_tokens: input,
+    cache_read_tokens: null,
+    cache_write_tokens: null,
+    output_tokens: output,
+    cost_usd: cost,
+    cost_source: cost === null ? ("unknown" as const) : ("reported" as const),
+  });
+
+  it("sums known token counts and costs, and counts unknown costs", () => {
+    const [s] = summarizeByAgent(
+      [ORACLE],
+      [
+        makeResult(ORACLE, "passed", 1, { usage: usage(100, 10, 0.5) }),
+        makeResult(ORACLE, "failed", 0, { usage: usage(50, null, null) }),
+      ],
+    );
+    expect(s).toMatchObject({
+      inputTokens: 150,
+      outputTokens: 10,
+      cacheReadTokens: null,
+      costUsd: 0.5,
+      unknownCost: 1,
     });
-    expect(doc.spec).toBe(job.spec);
   });
 
-  it("summarises each agent with snake_case fields", () => {
-    const results = [
-      makeResult(NOP_M, "passed", 1, { duration_ms: 10 }),
-      makeResult(NOP_M, "failed", 0, { duration_ms: 30 }),
-      makeResult(NOP_M, "infra_error", null, { duration_ms: 20 }),
-    ];
-    const doc = jobDocument(makeJob([NOP_M, ORACLE]), results);
-    expect(doc.agents).toEqual([
-      {
-        agent: "nop",
-        model: "m",
-        n_trials: 3,
-        n_passed: 1,
-        n_failed: 1,
-        n_errors: 1,
-        by_status: { ...ZERO_BY_STATUS, passed: 1, failed: 1, infra_error: 1 },
-        mean_score: 0.5,
-        mean_score_errors_as_zero: 1 / 3,
-        median_duration_ms: 20,
-      },
-      {
-        agent: "oracle",
-        model: null,
-        n_trials: 0,
-        n_passed: 0,
-        n_failed: 0,
-        n_errors: 0,
-        by_status: ZERO_BY_STATUS,
-        mean_score: null,
-        mean_score_errors_as_zero: null,
-        median_duration_ms: null,
-      },
-    ]);
-  });
-
-  it("lists trials sorted by trial id without reordering the input", () => {
-    const c = makeResult(ORACLE, "passed", 1, { trial_id: "c" });
-    const a = makeResult(ORACLE, "passed", 1, { trial_id: "a" });
-    const b = makeResult(ORACLE, "passed", 1, { trial_id: "b" });
-    const input = [c, a, b];
-    const doc = jobDocument(makeJob([ORACLE]), input);
-    expect(doc.trials.map((t) => t.trial_id)).toEqual(["a", "b", "c"]);
-    expect(input.map((t) => t.trial_id)).toEqual(["c", "a", "b"]);
-  });
-
-  it("round-trips through JSON", () => {
-    const doc = jobDocument(makeJob([ORACLE]), [makeResult(ORACLE, "passed", 1)]);
-    expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
+  it("reports null, never 0, when no trial knows its usage", () => {
+    const [s] = summarizeByAgent([ORACLE], [makeResult(ORACLE, "passed", 1)]);
+    expect(s).toMatchObject({
+      inputTokens: null,
+      outputTokens: null,
+      costUsd: null,
+      unknownCost: 1,
+    });
   });
 });
