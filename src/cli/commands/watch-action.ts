@@ -14,6 +14,9 @@ import { createProgressView, type ProgressView } from "../live-view.js";
 import { paintFor } from "../output.js";
 import type { WatchFlags } from "./watch.js";
 
+/** How long to wait for job_finished once the job's state says it ended. */
+const FINAL_EVENT_GRACE_MS = 2000;
+
 export function watchExitCode(state: JobState): number {
   if (state === "completed") return EXIT.ok;
   if (state === "cancelled") return EXIT.cancelled;
@@ -61,6 +64,7 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
   if (status.state === "running") {
     const sink = await eventSink(io, json, header, job, status.n_trials);
     let ended = false;
+    let endedAt: number | undefined;
     let reason: string;
     try {
       reason = await followEvents(dir, {
@@ -74,7 +78,11 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
         async check() {
           if (ended) return "ended";
           const now = await readStatus(dir);
-          if (now.state !== "running") return "ended";
+          if (now.state !== "running") {
+            // The runner records the final state, then appends job_finished: give it a moment.
+            endedAt ??= Date.now();
+            return Date.now() - endedAt > FINAL_EVENT_GRACE_MS ? "ended" : null;
+          }
           return runnerAlive(now.runner) === false ? "runner-gone" : null;
         },
       });
@@ -100,12 +108,16 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
         ? paintErr.green("Benchmark job completed!")
         : state === "cancelled"
           ? paintErr.yellow("Benchmark job cancelled.")
-          : paintErr.red(`Benchmark job ${state === "running" ? "is still running" : "failed"}.`);
+          : state === "running"
+            ? paintErr.yellow("Benchmark job is still running.")
+            : paintErr.red(
+                final.job.failure_reason
+                  ? `Benchmark job failed: ${final.job.failure_reason}`
+                  : "Benchmark job failed.",
+              );
     const end = final.job.finished_at === null ? Date.now() : Date.parse(final.job.finished_at);
     io.err(`${banner}\nTotal time: ${formatDuration(end - Date.parse(final.job.created_at))}\n`);
     io.out(resultsTable(final.job, final.results, await paintFor(io, "out")));
-    if (final.job.failure_reason && final.results.length > 0)
-      io.err(`${paintErr.red(`Job failed: ${final.job.failure_reason}`)}\n`);
     io.err(`\nTo see full results, run: rli benchmark-job summary -e ${final.job.id}\n`);
   }
   return watchExitCode(final.job.state);

@@ -1,0 +1,352 @@
+import { execFileSync } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { pgrep } from "../helpers/processes.js";
+import { FIXTURES, tempDir } from "../helpers/tasks.js";
+
+const MINI = join(FIXTURES, "bench-mini");
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, "utf8")) as T;
+}
+
+interface Status {
+  state: string;
+  runner: { pid: number };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasJq(): boolean {
+  try {
+    execFileSync("jq", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("summary and watch on a finished job", () => {
+  let home: { dir: string; cleanup: () => Promise<void> };
+  let env: NodeJS.ProcessEnv;
+  let jobId = "";
+
+  beforeAll(async () => {
+    home = await tempDir("rli-summary-");
+    env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+    const r = await runCli(
+      [
+        "bmj",
+        "run",
+        "--agent",
+        "oracle",
+        "--agent",
+        "nop",
+        "--scenarios",
+        join(MINI, "hello"),
+        join(MINI, "partial"),
+        join(MINI, "sleeper"),
+        "--n-attempts",
+        "2",
+        "--n-concurrent-trials",
+        "12",
+        "-o",
+        "json",
+      ],
+      env,
+    );
+    expect(r.code).toBe(0);
+    jobId = (JSON.parse(r.stdout) as { id: string }).id;
+  });
+  afterAll(() => home.cleanup());
+
+  it("summary prints Runloop's results table, then our columns", async () => {
+    const r = await runCli(["bmj", "summary", jobId], env);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain(`Job ID: ${jobId}`);
+    // oracle: hello passes (2), partial scores 0.5 (2), sleeper times out (2); nop: 6 verified zeros.
+    expect(lines).toContain(
+      `${"oracle".padEnd(40)}${"33.3%".padStart(10)}${"33.3%".padStart(14)}${"33.3%".padStart(16)}${"6".padStart(8)}`,
+    );
+    expect(lines).toContain(
+      `${"nop".padEnd(40)}${"0.0%".padStart(10)}${"100.0%".padStart(14)}${"0.0%".padStart(16)}${"6".padStart(8)}`,
+    );
+    const oracle = lines.find((l) => /^oracle +\d\.\d{3} /.test(l));
+    // Mean with unscored trials as 0: (1 + 1 + 0.5 + 0.5 + sleeper's two verified 1s) / 6.
+    expect(oracle).toMatch(/^oracle +0\.833 .*agent_timeout 2$/);
+    expect(r.stderr).toBe("");
+  });
+
+  it("summary -e adds one line per trial with Runloop's icons", async () => {
+    const r = await runCli(["bmj", "summary", jobId, "-e"], env);
+    expect(r.code).toBe(0);
+    const trialLines = r.stdout.split("\n").filter((l) => /^ {2}[✓✗!] /.test(l));
+    expect(trialLines).toHaveLength(12);
+    expect(trialLines.filter((l) => l.startsWith("  ✓ mini/hello"))).toHaveLength(2);
+    expect(trialLines.filter((l) => /^ {2}✗ mini\/partial +score=0\.5/.test(l))).toHaveLength(2);
+    expect(
+      trialLines.filter((l) => /^ {2}! mini\/sleeper +TIMEOUT {2}agent_timeout: Agent/.test(l)),
+    ).toHaveLength(2);
+  });
+
+  it("summary -o json is Runloop's BenchmarkJobView", async () => {
+    const r = await runCli(["bmj", "summary", jobId, "-o", "json"], env);
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout) as {
+      id: string;
+      state: string;
+      benchmark_outcomes: {
+        agent_name: string;
+        n_completed: number;
+        n_timeout: number;
+        scenario_outcomes: { state: string; score?: number }[];
+      }[];
+      in_progress_runs: unknown[];
+    };
+    expect(view.id).toBe(jobId);
+    expect(view.state).toBe("completed");
+    expect(view.in_progress_runs).toEqual([]);
+    const [oracle, nop] = view.benchmark_outcomes;
+    expect(oracle).toMatchObject({ agent_name: "oracle", n_completed: 4, n_timeout: 2 });
+    expect(nop).toMatchObject({ agent_name: "nop", n_completed: 6, n_timeout: 0 });
+    const states = view.benchmark_outcomes.flatMap((o) => o.scenario_outcomes.map((s) => s.state));
+    expect(states.sort()).toEqual([...Array(10).fill("COMPLETED"), "TIMEOUT", "TIMEOUT"]);
+  });
+
+  it.skipIf(!hasJq())("works with jq as Runloop's does", async () => {
+    const r = await runCli(["bmj", "summary", jobId, "-o", "json"], env);
+    const out = execFileSync("jq", ["-r", ".benchmark_outcomes[].scenario_outcomes[].state"], {
+      input: r.stdout,
+      encoding: "utf8",
+    });
+    expect(out.trim().split("\n")).toHaveLength(12);
+    expect(new Set(out.trim().split("\n"))).toEqual(new Set(["COMPLETED", "TIMEOUT"]));
+  });
+
+  it("summary -o yaml holds the same document, and `latest` and id prefixes find the job", async () => {
+    const json = await runCli(["bmj", "summary", jobId, "-o", "json"], env);
+    const yaml = await runCli(["bmj", "summary", "latest", "-o", "yaml"], env);
+    const prefix = await runCli(["bmj", "summary", jobId.slice(0, 20), "-o", "json"], env);
+    expect(yaml.code).toBe(0);
+    const { parse } = await import("yaml");
+    expect(parse(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+    expect(JSON.parse(prefix.stdout)).toEqual(JSON.parse(json.stdout));
+  });
+
+  it("watch on a finished job prints the table at once, the hint, and exits 0", async () => {
+    const started = Date.now();
+    const r = await runCli(["bmj", "watch", jobId], env);
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stdout).toContain("Benchmark Job Results");
+    expect(r.stdout).toContain("State: completed");
+    expect(r.stderr).toContain("Benchmark job completed!");
+    expect(r.stderr).toContain(`To see full results, run: rli benchmark-job summary -e ${jobId}`);
+  });
+
+  it("watch -o json replays the job's events as NDJSON", async () => {
+    const r = await runCli(["bmj", "watch", jobId, "-o", "json"], env);
+    expect(r.code).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; seq: number });
+    expect(events[0]?.type).toBe("job_started");
+    expect(events.at(-1)?.type).toBe("job_finished");
+    expect(events.filter((e) => e.type === "trial_finished")).toHaveLength(12);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ["summary of an unknown id", ["summary", "job_19990101_000000_abcdef"], /not found in/],
+    ["summary with a bad -o", ["summary", "latest", "-o", "xml"], /Unknown output format: xml/],
+    ["watch with -o yaml", ["watch", "latest", "-o", "yaml"], /Valid options: text, json$/],
+    ["watch of an unknown id", ["watch", "nope"], /Benchmark job nope not found/],
+    ["cancel with a bad --wait", ["cancel", "latest", "--wait", "soon"], /--wait must be/],
+    ["a path that is not a job", ["summary", "./nowhere"], /is not a job directory/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what}: one line, exit 2`, async () => {
+      const r = await runCli(["bmj", ...args], env);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^Error: /);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+
+  it("cancel of a finished job changes nothing", async () => {
+    const before = await readFile(join(home.dir, "jobs", jobId, "job.json"), "utf8");
+    const r = await runCli(["bmj", "cancel", jobId], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("already ended (completed)");
+    expect(await readFile(join(home.dir, "jobs", jobId, "job.json"), "utf8")).toBe(before);
+  });
+});
+
+describe("detached jobs", () => {
+  let home: { dir: string; cleanup: () => Promise<void> };
+  let env: NodeJS.ProcessEnv;
+  beforeEach(async () => {
+    home = await tempDir("rli-detach-");
+    env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+  });
+  afterEach(() => home.cleanup());
+
+  it("run --detach returns at once; watch follows the job to its end from another process", async () => {
+    const r = await runCli(
+      [
+        "bmj",
+        "run",
+        "--agent",
+        "oracle",
+        "--scenarios",
+        join(MINI, "sleeper"),
+        join(MINI, "hello"),
+        "--n-attempts",
+        "2",
+        "--n-concurrent-trials",
+        "1",
+        "--detach",
+      ],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const [created, follow] = r.stdout.trimEnd().split("\n");
+    const jobId = /^Benchmark job created: (job_\S+) \(agent timeout = /.exec(created ?? "")?.[1];
+    expect(jobId).toBeDefined();
+    expect(follow).toBe(`Follow the run with "rli benchmark-job watch ${jobId}"`);
+    const dir = join(home.dir, "jobs", jobId!);
+    const status = await readJson<Status>(join(dir, "status.json"));
+    expect(status.state).toBe("running");
+    expect(status.runner.pid).not.toBe(process.pid);
+
+    const w = await runCli(["bmj", "watch", jobId!, "-o", "json"], env);
+    expect(w.code).toBe(0);
+    const events = w.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; state?: string });
+    expect(events.filter((e) => e.type === "trial_finished")).toHaveLength(4);
+    expect(events.at(-1)).toMatchObject({ type: "job_finished", state: "completed" });
+    await waitFor(async () => !alive(status.runner.pid), 5000, "the runner to exit");
+    const log = await readFile(join(dir, "runner.log"), "utf8");
+    expect(log).toContain("Benchmark Job Results");
+  });
+
+  it("cancel stops a detached job: marked cancelled, its runner and sandboxes gone", async () => {
+    const marker = `detach-${process.pid}-${Date.now()}`;
+    const r = await runCli(
+      [
+        "bmj",
+        "run",
+        "--agent",
+        "oracle",
+        "--scenarios",
+        join(FIXTURES, "slow-task"),
+        "--n-attempts",
+        "2",
+        "--env-vars",
+        `RLI_TEST_MARKER=${marker}`,
+        "--detach",
+      ],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
+    const dir = join(home.dir, "jobs", jobId);
+    await waitFor(
+      async () => pgrep(`rli-slow-task-${marker}`).length >= 2,
+      20_000,
+      "the slow agents to start",
+    );
+    const { runner } = await readJson<Status>(join(dir, "status.json"));
+
+    const c = await runCli(["bmj", "cancel", jobId], env);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(
+      new RegExp(
+        `^Benchmark job ${jobId} cancelled: 0 of 2 trial\\(s\\) finished, 2 cancelled\\n$`,
+      ),
+    );
+    expect((await readJson<Status>(join(dir, "status.json"))).state).toBe("cancelled");
+    expect((await readJson<Status>(join(dir, "job.json"))).state).toBe("cancelled");
+    await waitFor(async () => !alive(runner.pid), 5000, "the runner to exit");
+    expect(pgrep(`rli-slow-task-${marker}`)).toEqual([]);
+
+    const w = await runCli(["bmj", "watch", jobId], env);
+    expect(w.code).toBe(3);
+    expect(w.stderr).toContain("Benchmark job cancelled.");
+  });
+
+  it("a job whose runner was killed reads as failed; watch exits 1 and cancel closes it", async () => {
+    const marker = `kill9-${process.pid}-${Date.now()}`;
+    const r = await runCli(
+      [
+        "bmj",
+        "run",
+        "--agent",
+        "oracle",
+        "--scenarios",
+        join(FIXTURES, "slow-task"),
+        "--env-vars",
+        `RLI_TEST_MARKER=${marker}`,
+        "--detach",
+      ],
+      env,
+    );
+    const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
+    const dir = join(home.dir, "jobs", jobId);
+    await waitFor(
+      async () => pgrep(`rli-slow-task-${marker}`).length > 0,
+      20_000,
+      "the slow agent to start",
+    );
+    const { runner } = await readJson<Status>(join(dir, "status.json"));
+    process.kill(runner.pid, "SIGKILL");
+    await waitFor(async () => !alive(runner.pid), 5000, "the runner to die");
+    // bubblewrap's --die-with-parent takes the sandbox with the runner.
+    await waitFor(
+      async () => pgrep(`rli-slow-task-${marker}`).length === 0,
+      5000,
+      "the sandbox to go",
+    );
+
+    const w = await runCli(["bmj", "watch", jobId], env);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toContain(`stopped without finishing the job`);
+    const s = await runCli(["bmj", "summary", jobId, "-o", "json"], env);
+    expect(JSON.parse(s.stdout)).toMatchObject({
+      state: "failed",
+      rli_job: { runner: { alive: false } },
+    });
+
+    const c = await runCli(["bmj", "cancel", jobId], env);
+    expect(c.code).toBe(0);
+    expect((await readJson<Status>(join(dir, "status.json"))).state).toBe("cancelled");
+    const events = (await readFile(join(dir, "events.jsonl"), "utf8")).trim().split("\n");
+    expect(JSON.parse(events.at(-1)!)).toMatchObject({ type: "job_finished", state: "cancelled" });
+    expect(await readdir(join(dir, "trials"))).toHaveLength(1);
+  });
+});
