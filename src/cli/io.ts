@@ -13,13 +13,21 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Signal handlers are installed by the caller; abort cancels the running job. */
   interrupt: AbortSignal;
+  /**
+   * A command that winds down on `interrupt` claims it, with the line to print on the first Ctrl-C.
+   * Unclaimed, the first Ctrl-C exits at once (there is nothing to wind down).
+   */
+  claimInterrupt(message: string | null): void;
   /** The real stderr stream when it is a terminal (for in-place redraws). */
   errStream?: NodeJS.WriteStream;
   /** The process's argv (node, script, args), for `run --detach` to start itself again. */
   argv?: readonly string[];
 }
 
-export function processIo(interrupt: AbortSignal): Io {
+export function processIo(
+  interrupt: AbortSignal,
+  claimInterrupt: (message: string | null) => void = () => {},
+): Io {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
   return {
     out: (s) => process.stdout.write(s),
@@ -31,6 +39,7 @@ export function processIo(interrupt: AbortSignal): Io {
     outColor: !noColor && process.stdout.isTTY === true && process.env.FORCE_COLOR !== "0",
     env: process.env,
     interrupt,
+    claimInterrupt,
     ...(process.stderr.isTTY ? { errStream: process.stderr } : {}),
     argv: process.argv,
   };

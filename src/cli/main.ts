@@ -70,15 +70,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
 export async function cli(): Promise<void> {
   const interrupt = new AbortController();
   let interrupts = 0;
+  let claimed: { message: string | null } | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++;
-    if (interrupts > 1 || sig === "SIGHUP") process.exit(EXIT.interrupted);
-    process.stderr.write(
-      `\nCancelling: stopping running trials and tearing down sandboxes (${sig === "SIGINT" ? "Ctrl-C" : sig} again to exit at once)\n`,
-    );
+    if (interrupts > 1 || sig === "SIGHUP" || claimed === null) process.exit(EXIT.interrupted);
+    const again = sig === "SIGINT" ? "Ctrl-C" : sig;
+    if (claimed.message !== null)
+      process.stderr.write(`\n${claimed.message} (${again} again to exit at once)\n`);
     interrupt.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.exitCode = await main(process.argv, processIo(interrupt.signal));
+  const io = processIo(interrupt.signal, (message) => {
+    claimed = { message };
+  });
+  process.exitCode = await main(process.argv, io);
 }

@@ -133,6 +133,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
   if (flags.detach === true) return detach(io, jobsDir, spec, output);
   const jobId = runnerJobId(io.env) ?? newJobId();
+  io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes");
   const nTrials = resolved.tasks.length * agents.length * nAttempts;
   const view = await createProgressView(
     io,

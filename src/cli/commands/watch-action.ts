@@ -62,6 +62,7 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
   const header = { jobId: job.id, name: job.spec.name };
 
   if (status.state === "running") {
+    io.claimInterrupt(null);
     const sink = await eventSink(io, json, header, job, status.n_trials);
     let ended = false;
     let endedAt: number | undefined;
