@@ -24,19 +24,30 @@ export interface Io {
   argv?: readonly string[];
 }
 
+/**
+ * Colour as the environment asks: FORCE_COLOR (non-empty, not "0") forces it on, FORCE_COLOR=0 or a
+ * non-empty NO_COLOR (no-color.org) turn it off; null leaves it to whether the stream is a terminal.
+ */
+export function colorWanted(env: NodeJS.ProcessEnv): boolean | null {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  return null;
+}
+
 export function processIo(
   interrupt: AbortSignal,
   claimInterrupt: (message: string | null) => void = () => {},
 ): Io {
-  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
+  const color = colorWanted(process.env);
   return {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     stderrIsTTY: process.stderr.isTTY === true,
     stderrColumns: process.stderr.columns ?? 100,
     stderrRows: process.stderr.rows ?? 30,
-    color: !noColor && process.stderr.isTTY === true && process.env.FORCE_COLOR !== "0",
-    outColor: !noColor && process.stdout.isTTY === true && process.env.FORCE_COLOR !== "0",
+    color: color ?? process.stderr.isTTY === true,
+    outColor: color ?? process.stdout.isTTY === true,
     env: process.env,
     interrupt,
     claimInterrupt,

@@ -1,8 +1,9 @@
 import type { AgentRef, JobEvent } from "../core/schemas.js";
 import { renderProgress, trialLine } from "../report/live.js";
 import { applyEvent, emptyProgress } from "../report/progress.js";
-import { NO_COLOR, type Paint } from "../report/text.js";
+import type { Paint } from "../report/text.js";
 import type { Io } from "./io.js";
+import { paintFor } from "./output.js";
 
 export interface ProgressView {
   onEvent(e: JobEvent): void;
@@ -18,7 +19,7 @@ export async function createProgressView(
   live: boolean,
 ): Promise<ProgressView> {
   const progress = emptyProgress(agents, totalTrials);
-  const paint: Paint = io.color ? (await import("chalk")).default : NO_COLOR;
+  const paint: Paint = await paintFor(io, "err");
   if (!live || io.errStream === undefined) {
     return {
       onEvent(e) {

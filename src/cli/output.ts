@@ -11,10 +11,15 @@ export async function printDocument(io: Io, format: "json" | "yaml", doc: unknow
   io.out(stringify(doc));
 }
 
-/** Colours for stdout or stderr: chalk where that stream takes colour, plain strings otherwise. */
+/**
+ * Colours for stdout or stderr: chalk where that stream takes colour, plain strings otherwise. The
+ * decision is ours (io.color / io.outColor), so chalk gets a fixed level instead of probing stdout.
+ */
 export async function paintFor(io: Io, stream: "out" | "err"): Promise<Paint> {
   const on = stream === "out" ? io.outColor : io.color;
-  return on ? (await import("chalk")).default : NO_COLOR;
+  if (!on) return NO_COLOR;
+  const { Chalk } = await import("chalk");
+  return new Chalk({ level: 1 });
 }
 
 export const JOBS_DIR_HELP =
