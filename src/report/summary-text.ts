@@ -5,20 +5,22 @@ import { resultsTable } from "./text.js";
 
 /** Under a minute with a decimal (`0.4s`, `12.3s`); longer as `1m 5s`. */
 export function formatElapsed(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : formatDuration(ms);
+  // Rounded down, like formatDuration, so 59.99 s never reads as "60.0s".
+  return ms < 60_000 ? `${(Math.floor(ms / 100) / 10).toFixed(1)}s` : formatDuration(ms);
 }
 
 /** 12345 → `12.3k`, 1234567 → `1.23M`; null → `-`. */
 export function formatTokens(n: number | null): string {
   if (n === null) return "-";
   if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(1)}k`;
+  // The cut-off is where one decimal would round up to "1000.0k".
+  if (n < 999_950) return `${(n / 1000).toFixed(1)}k`;
   return `${(n / 1_000_000).toFixed(2)}M`;
 }
 
 function formatCost(s: AgentSummary): string {
   if (s.costUsd === null) return "-";
-  const cost = `$${s.costUsd.toFixed(s.costUsd < 10 ? 4 : 2)}`;
+  const cost = `$${s.costUsd.toFixed(s.costUsd < 9.99995 ? 4 : 2)}`;
   return s.unknownCost > 0 ? `${cost}*` : cost;
 }
 

@@ -46,12 +46,12 @@ export function resultsTable(
   extended = false,
 ): string {
   const lines: string[] = ["", paint.bold("Benchmark Job Results"), `Job ID: ${job.id}`];
-  lines.push(`Name: ${job.spec.name}`, `State: ${job.state}`, "");
+  lines.push(`Name: ${sanitize(job.spec.name)}`, `State: ${job.state}`, "");
   const summaries = summarizeByAgent(job.spec.agents, results);
   if (summaries.every((s) => s.total === 0)) {
     lines.push(
       job.failure_reason
-        ? paint.red(`Job failed: ${job.failure_reason}`)
+        ? paint.red(`Job failed: ${sanitize(job.failure_reason)}`)
         : paint.yellow("No benchmark outcomes found"),
     );
     return `${lines.join("\n")}\n`;

@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { JobEvent } from "../core/schemas.js";
 import { EVENTS_FILE } from "./store.js";
 
@@ -8,6 +9,8 @@ import { EVENTS_FILE } from "./store.js";
 export class EventTail {
   private offset = 0;
   private partial = "";
+  /** Keeps a UTF-8 character split across two reads whole. */
+  private readonly decoder = new StringDecoder("utf8");
 
   constructor(readonly path: string) {}
 
@@ -32,7 +35,7 @@ export class EventTail {
       await fh.close();
     }
     if (chunks.length === 0) return [];
-    const text = this.partial + Buffer.concat(chunks).toString("utf8");
+    const text = this.partial + this.decoder.write(Buffer.concat(chunks));
     const lines = text.split("\n");
     // The last piece has no newline yet: a writer is mid-append. Keep it for the next read.
     this.partial = lines.pop() ?? "";
@@ -71,7 +74,10 @@ export async function followEvents(dir: string, opts: FollowOptions): Promise<st
   const tail = new EventTail(join(dir, EVENTS_FILE));
   const interval = opts.intervalMs ?? 1000;
   let wake: (() => void) | null = null;
+  // Set by a change or an abort at any time, including while `check` runs; cleared before each read.
+  let dirty = false;
   const poke = (): void => {
+    dirty = true;
     wake?.();
   };
   let watcher: FSWatcher | null = null;
@@ -87,6 +93,7 @@ export async function followEvents(dir: string, opts: FollowOptions): Promise<st
   opts.signal.addEventListener("abort", poke, { once: true });
   try {
     for (;;) {
+      dirty = false;
       const events = await tail.read();
       if (events.length > 0) opts.onEvents(events);
       if (opts.signal.aborted) return "interrupted";
@@ -97,6 +104,8 @@ export async function followEvents(dir: string, opts: FollowOptions): Promise<st
         if (last.length > 0) opts.onEvents(last);
         return reason;
       }
+      if (opts.signal.aborted) return "interrupted";
+      if (dirty) continue;
       await new Promise<void>((res) => {
         const timer = setTimeout(res, interval);
         wake = () => {
