@@ -5,7 +5,8 @@ import { applyEvent, emptyProgress } from "../report/progress.js";
 import { toBenchmarkJobView } from "../report/runloop-view.js";
 import { effectiveJob, resolveJobDir } from "../store/jobs.js";
 import { runnerAlive } from "../store/runner.js";
-import { EVENTS_FILE, defaultJobsDir, parseEvents, readJob, readResults } from "../store/store.js";
+import { defaultJobsDir, EVENTS_FILE } from "../store/paths.js";
+import { parseEvents, readJob, readResults } from "../store/store.js";
 import type { Io } from "./io.js";
 
 /** A job as the read-only commands see it: a dead runner's "running" job reads as failed. */

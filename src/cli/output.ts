@@ -1,4 +1,4 @@
-import { NO_COLOR, type Paint } from "../report/text.js";
+import { NO_COLOR, type Paint } from "../report/format.js";
 import type { Io } from "./io.js";
 
 /** A document on stdout as 2-space JSON or YAML: what scripts parse. */

@@ -1,27 +1,12 @@
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { isAbsolute, join, resolve, sep } from "node:path";
-import { EnvironmentError, UsageError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import type { JobDoc, JobStatus, Runner } from "../core/schemas.js";
 import { runnerAlive } from "./runner.js";
-import { JOB_FILE, readStatus } from "./store.js";
+import { JOB_FILE, jobIds } from "./paths.js";
+import { readStatus } from "./store.js";
 
-/** Job ids made by `newJobId`; other directories in the jobs dir are ignored. */
-const JOB_ID = /^job_\d{8}_\d{6}_[0-9a-f]{6}$/;
-
-export function isJobId(name: string): boolean {
-  return JOB_ID.test(name);
-}
-
-/** The names of the job directories under `jobsDir`, oldest first; none when it does not exist. */
-export async function jobIds(jobsDir: string): Promise<string[]> {
-  try {
-    return (await readdir(jobsDir)).filter(isJobId).sort();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return [];
-    throw new EnvironmentError(`cannot read jobs directory ${jobsDir}: ${code ?? String(err)}`);
-  }
-}
+export { isJobId, jobIds } from "./paths.js";
 
 async function hasJobFile(dir: string): Promise<boolean> {
   try {
@@ -41,7 +26,7 @@ export async function resolveJobDir(jobsDir: string, ref: string): Promise<strin
     if (await hasJobFile(dir)) return dir;
     throw new UsageError(`${ref} is not a job directory (it has no ${JOB_FILE})`);
   }
-  const ids = await jobIds(jobsDir);
+  const ids = jobIds(jobsDir);
   const hint = `(list them with "rli benchmark-job list --all")`;
   if (ref === "latest") {
     const last = ids.at(-1);

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { jobCounts } from "../core/counts.js";
+import { EVENTS_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE } from "./paths.js";
 import {
   type JobCounts,
   type JobDoc,
@@ -16,15 +16,6 @@ import {
   type TrialResult,
   TrialResultSchema,
 } from "../core/schemas.js";
-
-/**
- * Where jobs live: `--jobs-dir`, else $RLI_HOME/jobs, else $XDG_DATA_HOME/rli/jobs, else ~/.local/share/rli/jobs.
- */
-export function defaultJobsDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.RLI_HOME) return join(env.RLI_HOME, "jobs");
-  const data = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
-  return join(data, "rli", "jobs");
-}
 
 /** Write a file so readers see the old or the new content, never a part (temp file, fsync, rename). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
@@ -48,10 +39,7 @@ export function trialDir(jobDir: string, trialId: string): string {
   return join(jobDir, "trials", trialId);
 }
 
-export const JOB_FILE = "job.json";
-export const STATUS_FILE = "status.json";
-export const EVENTS_FILE = "events.jsonl";
-export const RESULTS_FILE = "results.jsonl";
+export { defaultJobsDir, EVENTS_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE } from "./paths.js";
 
 /** status.json's content for a job and (when it has ended) its counts. */
 export function jobStatus(doc: JobDoc, counts: JobCounts | null): JobStatus {

@@ -9,7 +9,7 @@ import { runJob } from "../../orchestrator/job.js";
 import { toBenchmarkJobView } from "../../report/runloop-view.js";
 import { resultsTable } from "../../report/text.js";
 import { isJobId } from "../../store/jobs.js";
-import { defaultJobsDir } from "../../store/store.js";
+import { defaultJobsDir } from "../../store/paths.js";
 import type { Io } from "../io.js";
 import { RUNNER_JOB_ID_ENV, startDetachedRunner } from "../detach.js";
 import { loadJob, viewOf } from "../job-context.js";

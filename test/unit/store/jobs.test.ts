@@ -80,22 +80,22 @@ describe("jobIds", () => {
     await mkdir(join(jobsDir, ".job_20240501_120000_dddddd"));
     await writeFile(join(jobsDir, "README.txt"), "x");
     await mkdir(join(jobsDir, "job_20240501_120000_ABCDEF"));
-    expect(await jobIds(jobsDir)).toEqual([A, B, C]);
+    expect(jobIds(jobsDir)).toEqual([A, B, C]);
   });
 
   it("is empty when the jobs directory does not exist", async () => {
-    expect(await jobIds(join(root, "missing"))).toEqual([]);
+    expect(jobIds(join(root, "missing"))).toEqual([]);
   });
 
   it("is empty for an empty jobs directory", async () => {
     await mkdir(jobsDir);
-    expect(await jobIds(jobsDir)).toEqual([]);
+    expect(jobIds(jobsDir)).toEqual([]);
   });
 
   it("throws an EnvironmentError naming the directory when it is a regular file", async () => {
     const file = join(root, "file");
     await writeFile(file, "x");
-    const err = await rejection(jobIds(file));
+    const err = await rejection(Promise.resolve().then(() => jobIds(file)));
     expect(err).toBeInstanceOf(EnvironmentError);
     expect(err.message).toBe(`cannot read jobs directory ${file}: ENOTDIR`);
   });
