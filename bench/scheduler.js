@@ -14,11 +14,11 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import pLimit from "p-limit";
 import {
+  jobSpec,
   median,
   mib,
   ms,
   mulberry32,
-  jobSpec,
   removeDir,
   requireBuild,
   scratchDir,

@@ -4,7 +4,7 @@
 // Generated in a scratch directory (tmpfs when there is one), with the store's own functions from dist/
 // (jobStatus, jobCounts) and checked against its schemas before anything is timed:
 //   (a) one finished job of 500 scenarios × 2 agents × 10 attempts: job.json, status.json, results.jsonl
-//       (10,000 TrialResult lines with every phase timed) and events.jsonl. No trials/ directories: with
+//       (10,000 TrialResult lines with every phase timed), digest.json and events.jsonl. No trials/ directories: with
 //       results.jsonl present no reader opens them;
 //   (b) a jobs dir of 1,000 finished jobs of the starter's size (14 scenarios, 1–2 agents), created over
 //       the last 90 days with ids that match their created_at: job.json and status.json each.
@@ -30,7 +30,7 @@ const { JobDocSchema, JobStatusSchema, TrialResultSchema } = await import(
   "../dist/core/schemas.js"
 );
 const { jobCounts } = await import("../dist/core/counts.js");
-const { jobStatus, readResults } = await import("../dist/store/store.js");
+const { jobStatus, readResults, writeDigest } = await import("../dist/store/store.js");
 const { agentLabel, newJobId, trialId } = await import("../dist/core/ids.js");
 
 const N = 10;
@@ -167,7 +167,7 @@ function trialResult(jobId, scenario, agent, attempt, startMs) {
   };
 }
 
-function writeJob(jobsDir, doc, results, events) {
+async function writeJob(jobsDir, doc, results, events) {
   const dir = join(jobsDir, doc.id);
   mkdirSync(join(dir, "trials"), { recursive: true });
   JobDocSchema.parse(doc);
@@ -182,6 +182,8 @@ function writeJob(jobsDir, doc, results, events) {
     );
   }
   if (events) writeFileSync(join(dir, "events.jsonl"), events);
+  // What the runner writes when a job ends: the per-trial digest `summary` reads.
+  if (results.length > 0) await writeDigest(dir, results);
   return { dir, status };
 }
 
@@ -229,7 +231,7 @@ async function bigJob(jobsDir) {
   event(finishedMs, { type: "job_finished", job_id: id, state: "completed" });
   TrialResultSchema.parse(results[0]);
   TrialResultSchema.parse(results.find((r) => r.exception !== null));
-  const { dir, status } = writeJob(
+  const { dir, status } = await writeJob(
     jobsDir,
     jobDoc(id, createdMs, s, "completed", finishedMs),
     results,
@@ -384,5 +386,5 @@ try {
     );
   }
 } finally {
-  removeDir(scratch);
+  if (!process.env.BENCH_KEEP) removeDir(scratch);
 }

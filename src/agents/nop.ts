@@ -1,4 +1,4 @@
-import { UNKNOWN_USAGE } from "../core/schemas.js";
+import { UNKNOWN_USAGE } from "../core/constants.js";
 import type { AgentAdapter } from "./types.js";
 
 /** Does nothing: the verifier sees the untouched workspace. For smoke tests and sanity checks. */

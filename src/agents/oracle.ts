@@ -1,4 +1,4 @@
-import { UNKNOWN_USAGE } from "../core/schemas.js";
+import { UNKNOWN_USAGE } from "../core/constants.js";
 import { type AgentAdapter, AgentSetupError } from "./types.js";
 
 /** Runs the task's reference solution (solution/solve.sh), uploaded to /solution for this agent only. */

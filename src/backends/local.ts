@@ -1,8 +1,8 @@
 import { accessSync, constants, lstatSync, readlinkSync } from "node:fs";
 import { cp, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { delimiter, join, posix } from "node:path";
-import { EnvironmentError } from "../core/errors.js";
 import type { Task } from "../benchmarks/task.js";
+import { EnvironmentError } from "../core/errors.js";
 import { runProcess } from "./process.js";
 import {
   type Backend,

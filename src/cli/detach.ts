@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError } from "../core/errors.js";
-import { JOB_FILE } from "../store/store.js";
+import { JOB_FILE } from "../store/paths.js";
 
 /** Set in a detached runner's environment: the id of the job it must create. */
 export const RUNNER_JOB_ID_ENV = "RLI_RUNNER_JOB_ID";

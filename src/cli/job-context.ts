@@ -4,19 +4,22 @@ import type { JobDoc, JobEvent, TrialResult } from "../core/schemas.js";
 import { applyEvent, emptyProgress } from "../report/progress.js";
 import { toBenchmarkJobView } from "../report/runloop-view.js";
 import { effectiveJob, resolveJobDir } from "../store/jobs.js";
-import { runnerAlive } from "../store/runner.js";
 import { defaultJobsDir, EVENTS_FILE } from "../store/paths.js";
-import { parseEvents, readJob, readResults } from "../store/store.js";
+import { parseEvents, readJob, readResults } from "../store/read.js";
+import { runnerAlive } from "../store/runner.js";
 import type { Io } from "./io.js";
 
 /** A job as the read-only commands see it: a dead runner's "running" job reads as failed. */
-export interface LoadedJob {
+export interface JobHead {
   dir: string;
   job: JobDoc;
-  results: TrialResult[];
   runnerAlive: boolean | null;
   /** Trials running now per agent label (only for a running job; from the event log). */
   running: Map<string, number>;
+}
+
+export interface LoadedJob extends JobHead {
+  results: TrialResult[];
 }
 
 export function jobsDirOf(flag: string | undefined, io: Io): string {
@@ -32,12 +35,12 @@ export async function readEvents(dir: string): Promise<JobEvent[]> {
   }
 }
 
-export async function loadJob(jobsDir: string, ref: string): Promise<LoadedJob> {
+/** The job without its trials: what summaries combine with digests, and views with results. */
+export async function loadJobHead(jobsDir: string, ref: string): Promise<JobHead> {
   const dir = await resolveJobDir(jobsDir, ref);
   const stored = await readJob(dir);
   const alive = stored.state === "running" ? runnerAlive(stored.runner) : false;
   const job = effectiveJob(stored, alive);
-  const results = await readResults(dir);
   const running = new Map<string, number>();
   if (job.state === "running") {
     const progress = emptyProgress(job.spec.agents, 0);
@@ -46,7 +49,12 @@ export async function loadJob(jobsDir: string, ref: string): Promise<LoadedJob> 
       running.set(t.agent, (running.get(t.agent) ?? 0) + 1);
     }
   }
-  return { dir, job, results, runnerAlive: alive, running };
+  return { dir, job, runnerAlive: alive, running };
+}
+
+export async function loadJob(jobsDir: string, ref: string): Promise<LoadedJob> {
+  const head = await loadJobHead(jobsDir, ref);
+  return { ...head, results: await readResults(head.dir) };
 }
 
 export function viewOf(loaded: LoadedJob) {

@@ -1,5 +1,6 @@
+import type { TrialDigest } from "./digest.js";
 import { agentLabel } from "./ids.js";
-import type { AgentRef, JobCounts, TrialResult, TrialStatus } from "./schemas.js";
+import type { AgentRef, JobCounts, TrialStatus } from "./schemas.js";
 
 const ERROR_STATUSES: ReadonlySet<TrialStatus> = new Set([
   "agent_timeout",
@@ -17,7 +18,7 @@ export function isVerified(status: TrialStatus): boolean {
  * The numbers `list` shows for a job. `score` is Runloop's: per agent the mean score over verified
  * trials, then the mean over agents that have one (null when none has).
  */
-export function jobCounts(agents: readonly AgentRef[], results: readonly TrialResult[]): JobCounts {
+export function jobCounts(agents: readonly AgentRef[], results: readonly TrialDigest[]): JobCounts {
   const perAgent = new Map<string, { sum: number; n: number }>(
     agents.map((a) => [agentLabel(a), { sum: 0, n: 0 }]),
   );

@@ -18,6 +18,11 @@ export class EnvironmentError extends Error {
   override readonly name = "EnvironmentError";
 }
 
+/** A job store file that cannot be read as what it should be: names the file and the field. Exit 1. */
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+}
+
 /** A task directory that cannot be loaded; the message is `file: field: problem`. Exit 2. */
 export class TaskLoadError extends Error {
   override readonly name = "TaskLoadError";

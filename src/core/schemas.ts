@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-/** Version of every document the store persists; bump with a migration when a shape changes. */
-export const SCHEMA_VERSION = 1;
+import { JOB_STATES, PHASES, SCHEMA_VERSION, TRIAL_STATUSES } from "./constants.js";
+
+export { JOB_STATES, PHASES, SCHEMA_VERSION, TRIAL_STATUSES, UNKNOWN_USAGE } from "./constants.js";
 
 const isoTime = z.string().datetime({ offset: true });
 
@@ -12,28 +13,9 @@ export const AgentRefSchema = z.object({
 });
 export type AgentRef = z.infer<typeof AgentRefSchema>;
 
-export const TRIAL_STATUSES = [
-  "passed",
-  "failed",
-  "agent_timeout",
-  "agent_error",
-  "infra_error",
-  "verifier_error",
-  "cancelled",
-] as const;
 export const TrialStatusSchema = z.enum(TRIAL_STATUSES);
 export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 
-/** Phases of a trial, in the order they run. */
-export const PHASES = [
-  "provision",
-  "agent_setup",
-  "agent_run",
-  "upload_tests",
-  "verify",
-  "collect",
-  "teardown",
-] as const;
 export const PhaseSchema = z.enum(PHASES);
 export type Phase = z.infer<typeof PhaseSchema>;
 
@@ -57,15 +39,6 @@ export const UsageSchema = z.object({
   cost_source: z.enum(["reported", "estimated", "unknown"]),
 });
 export type Usage = z.infer<typeof UsageSchema>;
-
-export const UNKNOWN_USAGE: Usage = Object.freeze({
-  input_tokens: null,
-  cache_read_tokens: null,
-  cache_write_tokens: null,
-  output_tokens: null,
-  cost_usd: null,
-  cost_source: "unknown",
-});
 
 export const ExceptionInfoSchema = z.object({
   /** A stable error class name, e.g. AgentTimeoutError, RewardFileNotFoundError, SandboxError. */
@@ -125,7 +98,6 @@ export const RunnerSchema = z.object({
 });
 export type Runner = z.infer<typeof RunnerSchema>;
 
-export const JOB_STATES = ["running", "completed", "failed", "cancelled"] as const;
 export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 

@@ -1,7 +1,7 @@
-import type { JobEvent } from "../core/schemas.js";
 import { agentLabel } from "../core/ids.js";
-import type { Progress } from "./progress.js";
+import type { JobEvent } from "../core/schemas.js";
 import { formatDuration, NO_COLOR, type Paint, sanitize } from "./format.js";
+import type { Progress } from "./progress.js";
 
 export { sanitize } from "./format.js";
 

@@ -1,4 +1,5 @@
-import type { JobDoc, TrialResult, TrialStatus } from "../core/schemas.js";
+import type { TrialDigest } from "../core/digest.js";
+import type { JobDoc, TrialStatus } from "../core/schemas.js";
 import { formatDuration, NO_COLOR, type Paint, sanitize } from "./format.js";
 import { type AgentSummary, summarizeByAgent } from "./summary.js";
 import { resultsTable } from "./text.js";
@@ -95,7 +96,7 @@ export interface SummaryOptions {
 /** Progress of a running job, as Runloop's summary showed it before the job ended. */
 export function progressText(
   job: JobDoc,
-  results: readonly TrialResult[],
+  results: readonly TrialDigest[],
   opts: SummaryOptions,
 ): string {
   const paint = opts.paint ?? NO_COLOR;
@@ -129,7 +130,7 @@ export function progressText(
  */
 export function summaryText(
   job: JobDoc,
-  results: readonly TrialResult[],
+  results: readonly TrialDigest[],
   opts: SummaryOptions,
 ): string {
   const paint = opts.paint ?? NO_COLOR;

@@ -1,6 +1,7 @@
+import { TRIAL_STATUSES } from "../core/constants.js";
+import type { TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
-import type { AgentRef, TrialResult, TrialStatus } from "../core/schemas.js";
-import { TRIAL_STATUSES } from "../core/schemas.js";
+import type { AgentRef, TrialStatus } from "../core/schemas.js";
 
 /** Per-agent counts behind Runloop's results table and our own columns. */
 export interface AgentSummary {
@@ -47,7 +48,7 @@ function median(values: number[]): number | null {
 /** Summaries per agent, in the job's agent order (agents with no results yet included). */
 export function summarizeByAgent(
   agents: readonly AgentRef[],
-  results: readonly TrialResult[],
+  results: readonly TrialDigest[],
 ): AgentSummary[] {
   return agents.map((agent) => {
     const label = agentLabel(agent);

@@ -1,5 +1,6 @@
+import type { TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
-import type { JobDoc, TrialResult } from "../core/schemas.js";
+import type { JobDoc } from "../core/schemas.js";
 import { NO_COLOR, type Paint, sanitize } from "./format.js";
 import { outcomeState } from "./runloop-view.js";
 import { summarizeByAgent } from "./summary.js";
@@ -19,7 +20,7 @@ function rowLabel(name: string, model: string | null): string {
  * One line per trial under its agent's row (Runloop's `summary -e`, before rli PR #230):
  * `  ✓ <name padEnd 52>score=1.0`, then our status and attempt where they add something.
  */
-export function scenarioLine(r: TrialResult, name: string, paint: Paint, attempts: number): string {
+export function scenarioLine(r: TrialDigest, name: string, paint: Paint, attempts: number): string {
   const state = outcomeState(r.status);
   const icon =
     state === "COMPLETED" ? (r.score === 1 ? paint.green("✓") : paint.yellow("✗")) : paint.red("!");
@@ -41,7 +42,7 @@ export function scenarioLine(r: TrialResult, name: string, paint: Paint, attempt
  */
 export function resultsTable(
   job: JobDoc,
-  results: readonly TrialResult[],
+  results: readonly TrialDigest[],
   paint: Paint = NO_COLOR,
   extended = false,
 ): string {

@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { JobEvent } from "../core/schemas.js";
-import { EVENTS_FILE } from "./store.js";
+import { EVENTS_FILE } from "./paths.js";
 
 /** Reads events.jsonl incrementally: each call returns the whole lines appended since the last. */
 export class EventTail {

@@ -2,9 +2,9 @@ import { stat } from "node:fs/promises";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { UsageError } from "../core/errors.js";
 import type { JobDoc, JobStatus, Runner } from "../core/schemas.js";
-import { runnerAlive } from "./runner.js";
 import { JOB_FILE, jobIds } from "./paths.js";
-import { readStatus } from "./store.js";
+import { readStatus } from "./read.js";
+import { runnerAlive } from "./runner.js";
 
 export { isJobId, jobIds } from "./paths.js";
 

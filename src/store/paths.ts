@@ -10,6 +10,7 @@ export const JOB_FILE = "job.json";
 export const STATUS_FILE = "status.json";
 export const EVENTS_FILE = "events.jsonl";
 export const RESULTS_FILE = "results.jsonl";
+export const DIGEST_FILE = "digest.json";
 
 /**
  * Where jobs live: `--jobs-dir`, else $RLI_HOME/jobs, else $XDG_DATA_HOME/rli/jobs, else ~/.local/share/rli/jobs.
@@ -36,4 +37,8 @@ export function jobIds(jobsDir: string): string[] {
     if (code === "ENOENT") return [];
     throw new EnvironmentError(`cannot read jobs directory ${jobsDir}: ${code ?? String(err)}`);
   }
+}
+
+export function trialDir(jobDir: string, trialId: string): string {
+  return join(jobDir, "trials", trialId);
 }

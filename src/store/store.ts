@@ -3,19 +3,25 @@ import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { jobCounts } from "../core/counts.js";
-import { EVENTS_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE } from "./paths.js";
+import { digestOf } from "../core/digest.js";
 import {
   type JobCounts,
   type JobDoc,
-  JobDocSchema,
   type JobEvent,
   type JobEventInput,
-  type JobStatus,
-  JobStatusSchema,
   SCHEMA_VERSION,
   type TrialResult,
   TrialResultSchema,
 } from "../core/schemas.js";
+import {
+  DIGEST_FILE,
+  EVENTS_FILE,
+  JOB_FILE,
+  RESULTS_FILE,
+  STATUS_FILE,
+  trialDir,
+} from "./paths.js";
+import { jobStatus, parseEvents, readJob, readResults } from "./read.js";
 
 /** Write a file so readers see the old or the new content, never a part (temp file, fsync, rename). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
@@ -35,21 +41,32 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
 }
 
-export function trialDir(jobDir: string, trialId: string): string {
-  return join(jobDir, "trials", trialId);
-}
+export {
+  defaultJobsDir,
+  EVENTS_FILE,
+  JOB_FILE,
+  RESULTS_FILE,
+  STATUS_FILE,
+  trialDir,
+} from "./paths.js";
+export {
+  jobStatus,
+  parseEvents,
+  readDigests,
+  readJob,
+  readResults,
+  readStatus,
+} from "./read.js";
 
-export { defaultJobsDir, EVENTS_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE } from "./paths.js";
-
-/** status.json's content for a job and (when it has ended) its counts. */
-export function jobStatus(doc: JobDoc, counts: JobCounts | null): JobStatus {
-  const { spec, ...rest } = doc;
-  return {
-    ...rest,
-    name: spec.name,
-    n_trials: spec.scenarios.length * spec.agents.length * spec.n_attempts,
-    counts,
-  };
+/** digest.json: what summaries need of each trial, frozen when a job ends. */
+export async function writeDigest(dir: string, results: readonly TrialResult[]): Promise<void> {
+  const trials = [...results].sort((a, b) =>
+    a.trial_id < b.trial_id ? -1 : a.trial_id > b.trial_id ? 1 : 0,
+  );
+  await writeFileAtomic(
+    join(dir, DIGEST_FILE),
+    `${JSON.stringify({ schema_version: SCHEMA_VERSION, trials: trials.map(digestOf) })}\n`,
+  );
 }
 
 /**
@@ -101,11 +118,15 @@ export class JobWriter {
     );
   }
 
-  /** Record a state change; `results` (when the job has ended) freezes the counts `list` shows. */
+  /**
+   * Record a state change. `results` (when the job has ended) freeze the counts `list` shows and the
+   * digest `summary` reads; the digest is written first, so a reader that sees the final state finds it.
+   */
   async update(
     patch: Partial<Pick<JobDoc, "state" | "finished_at" | "failure_reason">>,
     results?: readonly TrialResult[],
   ): Promise<void> {
+    if (results) await writeDigest(this.dir, results);
     this.doc = { ...this.doc, ...patch };
     await this.writeDoc(results ? jobCounts(this.doc.spec.agents, results) : null);
   }
@@ -158,98 +179,6 @@ export class JobWriter {
   }
 }
 
-/** A job as another process sees it: the doc, every finished trial's result, and the parsed events. */
-export interface JobSnapshot {
-  dir: string;
-  job: JobDoc;
-  results: TrialResult[];
-}
-
-export async function readJob(dir: string): Promise<JobDoc> {
-  return JobDocSchema.parse(JSON.parse(await readFile(join(dir, JOB_FILE), "utf8")));
-}
-
-/**
- * Every finished trial's result, in trial-id order. Reads results.jsonl (one file, however many
- * trials); a torn last line is skipped and a trial recorded twice keeps its last record. Job
- * directories without results.jsonl are read trial by trial.
- */
-export async function readResults(dir: string): Promise<TrialResult[]> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, RESULTS_FILE), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    return readTrialDirs(dir);
-  }
-  const byId = new Map<string, TrialResult>();
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      continue; // a torn tail from a writer mid-append
-    }
-    const parsed = TrialResultSchema.safeParse(raw);
-    if (parsed.success) byId.set(parsed.data.trial_id, parsed.data);
-  }
-  return [...byId.values()].sort((a, b) =>
-    a.trial_id < b.trial_id ? -1 : a.trial_id > b.trial_id ? 1 : 0,
-  );
-}
-
-/** status.json, or (for a job directory without one) the same record computed from job.json. */
-export async function readStatus(dir: string): Promise<JobStatus> {
-  try {
-    return JobStatusSchema.parse(JSON.parse(await readFile(join(dir, STATUS_FILE), "utf8")));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  const job = await readJob(dir);
-  return jobStatus(
-    job,
-    job.state === "running" ? null : jobCounts(job.spec.agents, await readResults(dir)),
-  );
-}
-
-async function readTrialDirs(dir: string): Promise<TrialResult[]> {
-  let ids: string[];
-  try {
-    ids = await readdir(join(dir, "trials"));
-  } catch {
-    return [];
-  }
-  const results: TrialResult[] = [];
-  for (const id of ids.sort()) {
-    try {
-      const raw = await readFile(join(trialDir(dir, id), "result.json"), "utf8");
-      results.push(TrialResultSchema.parse(JSON.parse(raw)));
-    } catch {
-      // not finished yet
-    }
-  }
-  return results;
-}
-
-/** Parse events.jsonl, skipping a torn last line and lines this version does not know. */
-export function parseEvents(text: string): JobEvent[] {
-  const events: JobEvent[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      events.push(JSON.parse(line) as JobEvent);
-    } catch {
-      // a torn tail from a writer mid-append
-    }
-  }
-  return events;
-}
-
-export async function readSnapshot(dir: string): Promise<JobSnapshot> {
-  return { dir, job: await readJob(dir), results: await readResults(dir) };
-}
-
 /**
  * End a job whose runner is gone (killed, or its machine rebooted) from another process: job.json and
  * status.json get the final state, events.jsonl its job_finished. Only for jobs no process is writing.
@@ -266,6 +195,7 @@ export async function closeAbandonedJob(
     failure_reason: reason,
   };
   const results = await readResults(dir);
+  await writeDigest(dir, results);
   await writeFileAtomic(join(dir, JOB_FILE), `${JSON.stringify(job, null, 2)}\n`);
   await writeFileAtomic(
     join(dir, STATUS_FILE),

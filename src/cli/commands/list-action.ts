@@ -115,7 +115,7 @@ async function fullEntry(dir: string): Promise<JobListEntry> {
 
 /** Counts of a job that has not frozen its own (it is running, or its runner died): its results so far. */
 async function liveCounts(dir: string): Promise<JobCounts> {
-  const { readResults } = await import("../../store/store.js");
+  const { readResults } = await import("../../store/read.js");
   const results = await readResults(dir);
   // Agents without a verified result do not enter the score, so the results' own agents suffice and
   // job.json (which can be large) stays unread.

@@ -15,7 +15,7 @@ import pLimit from "p-limit";
 import { EXIT, errorMessage, UsageError } from "../../core/errors.js";
 import { sanitize } from "../../report/format.js";
 import { type LogTarget, planLogs, resultsJsonText } from "../../report/logs-plan.js";
-import { trialDir } from "../../store/store.js";
+import { trialDir } from "../../store/paths.js";
 import type { Io } from "../io.js";
 import { jobsDirOf, loadJob } from "../job-context.js";
 import { paintFor } from "../output.js";

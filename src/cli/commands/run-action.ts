@@ -10,12 +10,12 @@ import { toBenchmarkJobView } from "../../report/runloop-view.js";
 import { resultsTable } from "../../report/text.js";
 import { isJobId } from "../../store/jobs.js";
 import { defaultJobsDir } from "../../store/paths.js";
-import type { Io } from "../io.js";
 import { RUNNER_JOB_ID_ENV, startDetachedRunner } from "../detach.js";
+import type { Io } from "../io.js";
 import { loadJob, viewOf } from "../job-context.js";
 import { createProgressView } from "../live-view.js";
-import { paintFor, printDocument } from "../output.js";
 import { rliVersion } from "../main.js";
+import { paintFor, printDocument } from "../output.js";
 import {
   choice,
   envPairs,

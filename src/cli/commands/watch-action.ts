@@ -6,10 +6,10 @@ import { applyEvent, emptyProgress } from "../../report/progress.js";
 import { resultsTable } from "../../report/text.js";
 import { followEvents } from "../../store/follow.js";
 import { resolveJobDir } from "../../store/jobs.js";
+import { readDigests, readJob, readStatus } from "../../store/read.js";
 import { runnerAlive } from "../../store/runner.js";
-import { readJob, readStatus } from "../../store/store.js";
 import type { Io } from "../io.js";
-import { jobsDirOf, loadJob, readEvents } from "../job-context.js";
+import { jobsDirOf, loadJobHead, readEvents } from "../job-context.js";
 import { createProgressView, type ProgressView } from "../live-view.js";
 import { paintFor } from "../output.js";
 import type { WatchFlags } from "./watch.js";
@@ -100,7 +100,7 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
     for (const e of await readEvents(dir)) io.out(`${JSON.stringify(e)}\n`);
   }
 
-  const final = await loadJob(jobsDir, dir);
+  const final = await loadJobHead(jobsDir, dir);
   if (!json) {
     const paintErr = await paintFor(io, "err");
     const state = final.job.state;
@@ -118,7 +118,8 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
               );
     const end = final.job.finished_at === null ? Date.now() : Date.parse(final.job.finished_at);
     io.err(`${banner}\nTotal time: ${formatDuration(end - Date.parse(final.job.created_at))}\n`);
-    io.out(resultsTable(final.job, final.results, await paintFor(io, "out")));
+    const digests = await readDigests(final.dir, final.job);
+    io.out(resultsTable(final.job, digests, await paintFor(io, "out")));
     io.err(`\nTo see full results, run: rli benchmark-job summary -e ${final.job.id}\n`);
   }
   return watchExitCode(final.job.state);

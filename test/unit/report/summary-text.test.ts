@@ -8,6 +8,7 @@ import type {
   Usage,
 } from "../../../src/core/schemas.js";
 import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
+import { summarizeByAgent } from "../../../src/report/summary.js";
 import {
   detailsTable,
   errorsByKind,
@@ -16,7 +17,6 @@ import {
   progressText,
   summaryText,
 } from "../../../src/report/summary-text.js";
-import { summarizeByAgent } from "../../../src/report/summary.js";
 import { NO_COLOR, type Paint } from "../../../src/report/text.js";
 import { makeJob } from "../../helpers/factories.js";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { makeJob } from "../../helpers/factories.js";
 import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
 import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
 import { formatDuration, NO_COLOR, type Paint, resultsTable } from "../../../src/report/text.js";
+import { makeJob } from "../../helpers/factories.js";
 
 const ORACLE: AgentRef = { name: "oracle", model: null };
 const NOP_GPT: AgentRef = { name: "nop", model: "gpt-4o" };

@@ -3,6 +3,8 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { jobCounts } from "../../../src/core/counts.js";
+import { digestOf } from "../../../src/core/digest.js";
+import { StoreError } from "../../../src/core/errors.js";
 import type {
   AgentRef,
   JobDoc,
@@ -15,6 +17,7 @@ import {
   closeAbandonedJob,
   JobWriter,
   parseEvents,
+  readDigests,
   readJob,
   readResults,
   readStatus,
@@ -390,10 +393,86 @@ describe("readStatus", () => {
     expect(status.counts).toBeNull();
   });
 
-  it("throws on a corrupt status.json rather than guessing", async () => {
+  it("throws on a corrupt status.json rather than guessing, naming the file", async () => {
     const w = await create();
     await writeFile(join(w.dir, "status.json"), "{");
-    await expect(readStatus(w.dir)).rejects.toThrow(SyntaxError);
+    const err = await readStatus(w.dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${join(w.dir, "status.json")}: not valid JSON`),
+    );
+  });
+});
+
+describe("reading without the schemas", () => {
+  it("refuses a document of another schema version, saying so", async () => {
+    const w = await create();
+    const doc = JSON.parse(await readFile(join(w.dir, "job.json"), "utf8"));
+    await writeFile(join(w.dir, "job.json"), JSON.stringify({ ...doc, schema_version: 2 }));
+    await expect(readJob(w.dir)).rejects.toThrow(
+      `${join(w.dir, "job.json")}: schema_version 2 is not 1 (written by another rli version?)`,
+    );
+  });
+
+  it("names the malformed field of job.json and status.json", async () => {
+    const w = await create();
+    const doc = JSON.parse(await readFile(join(w.dir, "job.json"), "utf8"));
+    await writeFile(join(w.dir, "job.json"), JSON.stringify({ ...doc, state: "exploded" }));
+    await expect(readJob(w.dir)).rejects.toThrow(/job\.json: state: missing or malformed$/);
+    const { spec: _spec, ...noSpec } = doc;
+    await writeFile(join(w.dir, "job.json"), JSON.stringify(noSpec));
+    await expect(readJob(w.dir)).rejects.toThrow(/job\.json: spec: missing or malformed$/);
+    const status = JSON.parse(await readFile(join(w.dir, "status.json"), "utf8"));
+    await writeFile(join(w.dir, "status.json"), JSON.stringify({ ...status, counts: { x: 1 } }));
+    await expect(readStatus(w.dir)).rejects.toThrow(/status\.json: counts: missing or malformed$/);
+  });
+
+  it("skips a results line that is valid JSON but not a trial result", async () => {
+    const w = await create();
+    await w.writeResult(makeResult("1", ORACLE, "passed", 1));
+    appendFileSync(join(w.dir, "results.jsonl"), `${JSON.stringify({ trial_id: "2" })}\n`);
+    const bad = { ...makeResult("3", ORACLE, "passed", 1), status: "great" };
+    appendFileSync(join(w.dir, "results.jsonl"), `${JSON.stringify(bad)}\n`);
+    expect((await readResults(w.dir)).map((r) => r.trial_id)).toEqual(["1"]);
+  });
+});
+
+describe("digest.json", () => {
+  it("is written when the job ends, and summaries read it instead of the results", async () => {
+    const w = await create();
+    const results = [makeResult("2", NOP_M, "failed", 0), makeResult("1", ORACLE, "passed", 1)];
+    for (const r of results) await w.writeResult(r);
+    await w.update({ state: "completed", finished_at: "2024-05-01T12:10:00.000Z" }, results);
+    const digest = JSON.parse(await readFile(join(w.dir, "digest.json"), "utf8"));
+    expect(digest.schema_version).toBe(1);
+    expect(digest.trials.map((t: { trial_id: string }) => t.trial_id)).toEqual(["1", "2"]);
+    expect(digest.trials[0]).toEqual(digestOf(results[1]!));
+    // Proof that the digest, not results.jsonl, is what readDigests reads for an ended job.
+    await writeFile(join(w.dir, "results.jsonl"), "");
+    const job = await readJob(w.dir);
+    expect((await readDigests(w.dir, job)).map((t) => t.status)).toEqual(["passed", "failed"]);
+  });
+
+  it("is derived from the results while the job runs or when it is missing", async () => {
+    const w = await create();
+    await w.writeResult(makeResult("1", ORACLE, "agent_timeout", 0.5));
+    const running = await readJob(w.dir);
+    expect(await readDigests(w.dir, running)).toEqual([
+      digestOf(makeResult("1", ORACLE, "agent_timeout", 0.5)),
+    ]);
+    expect(await readDigests(w.dir, { ...running, state: "failed" })).toHaveLength(1);
+  });
+
+  it("refuses a damaged digest instead of summarising it wrong", async () => {
+    const w = await create();
+    await w.update({ state: "completed", finished_at: "2024-05-01T12:10:00.000Z" }, []);
+    await writeFile(
+      join(w.dir, "digest.json"),
+      JSON.stringify({ schema_version: 1, trials: [{}] }),
+    );
+    await expect(readDigests(w.dir, await readJob(w.dir))).rejects.toThrow(
+      /digest\.json: trials: missing or malformed$/,
+    );
   });
 });
 
