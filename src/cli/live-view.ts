@@ -20,7 +20,9 @@ export async function createProgressView(
 ): Promise<ProgressView> {
   const progress = emptyProgress(agents, totalTrials);
   const paint: Paint = await paintFor(io, "err");
-  if (!live || io.errStream === undefined) {
+  // A terminal of zero size (a pseudo-terminal nobody sized, as in some CI runners) would show nothing.
+  const sized = (io.errStream?.rows ?? 0) > 0 && (io.errStream?.columns ?? 0) > 0;
+  if (!live || io.errStream === undefined || !sized) {
     return {
       onEvent(e) {
         applyEvent(progress, e);

@@ -34,10 +34,35 @@ export function createProgram(io: Io, exit: ExitBox): Command {
     .showHelpAfterError(false)
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
     .exitOverride();
+  program.addHelpText(
+    "after",
+    `
+Examples:
+  $ rli benchmark-job run --agent oracle --benchmark starter
+  $ rli bmj run --agent oracle --agent nop --benchmark starter --detach && rli bmj watch latest
+  $ rli bmj summary latest -e
+  $ eval "$(rli completion bash)"
+
+Jobs are kept in $RLI_HOME/jobs (else ~/.local/share/rli/jobs); see "rli bmj <command> --help".`,
+  );
   const bmj = program
     .command("benchmark-job")
     .alias("bmj")
     .description("Run agents against benchmarks and inspect the results")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ rli bmj run --agent oracle --agent nop --benchmark starter --n-attempts 2
+  $ rli bmj list --days 7
+  $ rli bmj watch latest
+  $ rli bmj summary latest -o json | jq '.benchmark_outcomes[] | {agent_name, average_score}'
+  $ rli bmj logs latest --run nop --scenario starter/py-paginate-last-page
+  $ rli bmj cancel latest
+
+A job is named by its id, a unique prefix of it, "latest", or its directory.
+Errors are one line on stderr ("Error: ..."); exit codes: 0 ok, 1 failure, 2 bad input, 130 interrupted.`,
+    )
     .exitOverride();
   registerRun(bmj, io, exit);
   registerWatch(bmj, io, exit);

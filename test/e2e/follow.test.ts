@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { FIXTURES, tempDir } from "../helpers/tasks.js";
+import { BIN, FIXTURES, tempDir } from "../helpers/tasks.js";
 
 const MINI = join(FIXTURES, "bench-mini");
 
@@ -29,6 +29,15 @@ interface Status {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasScript(): boolean {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
@@ -254,6 +263,52 @@ describe("detached jobs", () => {
     const log = await readFile(join(dir, "runner.log"), "utf8");
     expect(log).toContain("Benchmark Job Results");
   });
+
+  it.skipIf(!hasScript())(
+    "watch in a terminal draws the live view, then the results table",
+    async () => {
+      const r = await runCli(
+        [
+          "bmj",
+          "run",
+          "--agent",
+          "oracle",
+          "--scenarios",
+          join(MINI, "sleeper"),
+          "--n-attempts",
+          "3",
+          "--n-concurrent-trials",
+          "1",
+          "--detach",
+        ],
+        env,
+      );
+      const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
+      expect(jobId).not.toBe("");
+      // `script` gives the watcher a pseudo-terminal, as a person's shell would.
+      const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+        // A pseudo-terminal starts with no size; a person's terminal has one.
+        const cmd = `stty rows 30 cols 100; node ${BIN} bmj watch ${jobId}`;
+        const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let text = "";
+        child.stdout.on("data", (d: Buffer) => {
+          text += d.toString();
+        });
+        child.on("close", (code) => resolve({ code, text }));
+      });
+      expect(out.code).toBe(0);
+      const plain = out.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+      expect(plain).toContain(`Benchmark Job: `);
+      expect(plain).toMatch(/Progress:|Waiting for trials to start/);
+      expect(plain).toContain("Benchmark Job Results");
+      expect(plain).toContain(`To see full results, run: rli benchmark-job summary -e ${jobId}`);
+      // Drawn in place: cursor movement, not one line per redraw.
+      expect(out.text).toMatch(/\x1b\[\d*A|\x1b\[2K/);
+    },
+  );
 
   it("cancel stops a detached job: marked cancelled, its runner and sandboxes gone", async () => {
     const marker = `detach-${process.pid}-${Date.now()}`;
