@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
@@ -204,6 +204,22 @@ describe("summary and watch on a finished job", () => {
       expect(lines[0]).toMatch(message);
     });
   }
+
+  it("an unreadable jobs directory is one line and exit 1 for every command that reads it", async () => {
+    const file = join(home.dir, "not-a-dir");
+    await writeFile(file, "x");
+    for (const cmd of [
+      ["summary", "latest"],
+      ["watch", "latest"],
+      ["logs", "latest"],
+      ["cancel", "latest"],
+      ["list"],
+    ]) {
+      const r = await runCli(["bmj", ...cmd, "--jobs-dir", file], env);
+      expect(r.code, cmd.join(" ")).toBe(1);
+      expect(r.stderr).toBe(`Error: cannot read jobs directory ${file}: ENOTDIR\n`);
+    }
+  });
 
   it("cancel of a finished job changes nothing", async () => {
     const before = await readFile(join(home.dir, "jobs", jobId, "job.json"), "utf8");
