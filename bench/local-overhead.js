@@ -10,7 +10,7 @@
 //               to the same task's baseline (b), in alternating order, so each pair shares the machine's
 //               momentary load; added = job wall − baseline, median over every (task, repetition) pair;
 //   CLI         `node bin/rli.js bmj run --agent oracle --benchmark <snapshot> --n-concurrent-trials 1
-//               -o json` once per repetition; trials[].duration_ms and phases are paired with the same
+//               -o json` once per repetition; each outcome's duration_ms and phases are paired with the same
 //               repetition's baselines, and wall − Σ duration_ms is what the process spends outside trials.
 import { spawn } from "node:child_process";
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync } from "node:fs";
@@ -183,8 +183,16 @@ async function viaCli(benchDir, jobsDir) {
   const r = await run(argv, { stdio: ["ignore", "pipe", "ignore"] });
   const exitedAt = Date.now();
   if (r.code !== 0) throw new Error(`rli exited with ${r.code}`);
+  // `run -o json` prints Runloop's BenchmarkJobView; our per-trial record is each outcome's rli_trial.
   const doc = JSON.parse(r.stdout);
-  const trials = doc.trials;
+  const createdAt = doc.rli_job.created_at;
+  const trials = doc.benchmark_outcomes.flatMap((o) =>
+    o.scenario_outcomes.map((s) => ({
+      ...s.rli_trial,
+      scenario_id: s.scenario_definition_id,
+      duration_ms: s.duration_ms,
+    })),
+  );
   const firstStart = Math.min(...trials.map((t) => Date.parse(t.started_at)));
   const lastFinish = Math.max(...trials.map((t) => Date.parse(t.finished_at)));
   const inTrials = sum(trials.map((t) => t.duration_ms));
@@ -193,8 +201,8 @@ async function viaCli(benchDir, jobsDir) {
     trials,
     outside: {
       total: r.ms - inTrials,
-      startup: Date.parse(doc.created_at) - spawnedAt,
-      beforeFirst: firstStart - Date.parse(doc.created_at),
+      startup: Date.parse(createdAt) - spawnedAt,
+      beforeFirst: firstStart - Date.parse(createdAt),
       gaps: lastFinish - firstStart - inTrials,
       end: exitedAt - lastFinish,
     },
