@@ -29,9 +29,11 @@ export async function resolveJobDir(jobsDir: string, ref: string): Promise<strin
   const ids = jobIds(jobsDir);
   const hint = `(list them with "rli benchmark-job list --all")`;
   if (ref === "latest") {
-    const last = ids.at(-1);
-    if (last === undefined) throw new UsageError(`No benchmark jobs in ${jobsDir}`);
-    return join(jobsDir, last);
+    // The newest job that exists: a detached runner's directory has no job.json for a moment.
+    for (const id of [...ids].reverse()) {
+      if (await hasJobFile(join(jobsDir, id))) return join(jobsDir, id);
+    }
+    throw new UsageError(`No benchmark jobs in ${jobsDir}`);
   }
   if (ids.includes(ref)) return join(jobsDir, ref);
   const matches = ref.length >= 4 ? ids.filter((id) => id.startsWith(ref)) : [];

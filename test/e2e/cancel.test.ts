@@ -4,21 +4,13 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
+import { waitFor } from "../helpers/wait.js";
 
 let home: { dir: string; cleanup: () => Promise<void> };
 beforeEach(async () => {
   home = await tempDir("rli-cancel-");
 });
 afterEach(() => home.cleanup());
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("condition not met in time");
-}
 
 it("Ctrl-C cancels the job: trials stop, sandboxes go, the job is marked cancelled, exit 130", async () => {
   const marker = `${process.pid}-${Date.now()}`;

@@ -2,55 +2,17 @@ import { execFileSync, spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
-import { pgrep } from "../helpers/processes.js";
+import { type CliResult, cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
+import { readJson } from "../helpers/files.js";
+import { hasCommand, pgrep, processAlive } from "../helpers/processes.js";
 import { BIN, FIXTURES, tempDir } from "../helpers/tasks.js";
+import { waitFor } from "../helpers/wait.js";
 
 const MINI = join(FIXTURES, "bench-mini");
-
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, "utf8")) as T;
-}
 
 interface Status {
   state: string;
   runner: { pid: number };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function hasScript(): boolean {
-  try {
-    execFileSync("script", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function hasJq(): boolean {
-  try {
-    execFileSync("jq", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("summary and watch on a finished job", () => {
@@ -60,7 +22,7 @@ describe("summary and watch on a finished job", () => {
 
   beforeAll(async () => {
     home = await tempDir("rli-summary-");
-    env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+    env = cliEnv(home.dir);
     const r = await runCli(
       [
         "bmj",
@@ -141,7 +103,7 @@ describe("summary and watch on a finished job", () => {
     expect(states.sort()).toEqual([...Array(10).fill("COMPLETED"), "TIMEOUT", "TIMEOUT"]);
   });
 
-  it.skipIf(!hasJq())("works with jq as Runloop's does", async () => {
+  it.skipIf(!hasCommand("jq"))("works with jq as Runloop's does", async () => {
     const r = await runCli(["bmj", "summary", jobId, "-o", "json"], env);
     const out = execFileSync("jq", ["-r", ".benchmark_outcomes[].scenario_outcomes[].state"], {
       input: r.stdout,
@@ -195,13 +157,7 @@ describe("summary and watch on a finished job", () => {
   ];
   for (const [what, args, message] of bad) {
     it(`rejects ${what}: one line, exit 2`, async () => {
-      const r = await runCli(["bmj", ...args], env);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe("");
-      const lines = r.stderr.trimEnd().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^Error: /);
-      expect(lines[0]).toMatch(message);
+      expectUsageError(await runCli(["bmj", ...args], env), message);
     });
   }
 
@@ -235,28 +191,26 @@ describe("detached jobs", () => {
   let env: NodeJS.ProcessEnv;
   beforeEach(async () => {
     home = await tempDir("rli-detach-");
-    env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+    env = cliEnv(home.dir);
   });
   afterEach(() => home.cleanup());
 
+  /** `bmj run --agent oracle <args> --detach`, and the id of the job it created. */
+  async function runDetached(args: string[]): Promise<{ r: CliResult; jobId: string }> {
+    const r = await runCli(["bmj", "run", "--agent", "oracle", ...args, "--detach"], env);
+    return { r, jobId: /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "" };
+  }
+
   it("run --detach returns at once; watch follows the job to its end from another process", async () => {
-    const r = await runCli(
-      [
-        "bmj",
-        "run",
-        "--agent",
-        "oracle",
-        "--scenarios",
-        join(MINI, "sleeper"),
-        join(MINI, "hello"),
-        "--n-attempts",
-        "2",
-        "--n-concurrent-trials",
-        "1",
-        "--detach",
-      ],
-      env,
-    );
+    const { r } = await runDetached([
+      "--scenarios",
+      join(MINI, "sleeper"),
+      join(MINI, "hello"),
+      "--n-attempts",
+      "2",
+      "--n-concurrent-trials",
+      "1",
+    ]);
     expect(r.code).toBe(0);
     const [created, follow] = r.stdout.trimEnd().split("\n");
     const jobId = /^Benchmark job created: (job_\S+) \(agent timeout = /.exec(created ?? "")?.[1];
@@ -275,31 +229,22 @@ describe("detached jobs", () => {
       .map((l) => JSON.parse(l) as { type: string; state?: string });
     expect(events.filter((e) => e.type === "trial_finished")).toHaveLength(4);
     expect(events.at(-1)).toMatchObject({ type: "job_finished", state: "completed" });
-    await waitFor(async () => !alive(status.runner.pid), 5000, "the runner to exit");
+    await waitFor(async () => !processAlive(status.runner.pid), 5000, "the runner to exit");
     const log = await readFile(join(dir, "runner.log"), "utf8");
     expect(log).toContain("Benchmark Job Results");
   });
 
-  it.skipIf(!hasScript())(
+  it.skipIf(!hasCommand("script"))(
     "watch in a terminal draws the live view, then the results table",
     async () => {
-      const r = await runCli(
-        [
-          "bmj",
-          "run",
-          "--agent",
-          "oracle",
-          "--scenarios",
-          join(MINI, "sleeper"),
-          "--n-attempts",
-          "3",
-          "--n-concurrent-trials",
-          "1",
-          "--detach",
-        ],
-        env,
-      );
-      const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
+      const { jobId } = await runDetached([
+        "--scenarios",
+        join(MINI, "sleeper"),
+        "--n-attempts",
+        "3",
+        "--n-concurrent-trials",
+        "1",
+      ]);
       expect(jobId).not.toBe("");
       // `script` gives the watcher a pseudo-terminal, as a person's shell would.
       const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
@@ -328,24 +273,15 @@ describe("detached jobs", () => {
 
   it("cancel stops a detached job: marked cancelled, its runner and sandboxes gone", async () => {
     const marker = `detach-${process.pid}-${Date.now()}`;
-    const r = await runCli(
-      [
-        "bmj",
-        "run",
-        "--agent",
-        "oracle",
-        "--scenarios",
-        join(FIXTURES, "slow-task"),
-        "--n-attempts",
-        "2",
-        "--env-vars",
-        `RLI_TEST_MARKER=${marker}`,
-        "--detach",
-      ],
-      env,
-    );
+    const { r, jobId } = await runDetached([
+      "--scenarios",
+      join(FIXTURES, "slow-task"),
+      "--n-attempts",
+      "2",
+      "--env-vars",
+      `RLI_TEST_MARKER=${marker}`,
+    ]);
     expect(r.code).toBe(0);
-    const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
     const dir = join(home.dir, "jobs", jobId);
     await waitFor(
       async () => pgrep(`rli-slow-task-${marker}`).length >= 2,
@@ -363,7 +299,7 @@ describe("detached jobs", () => {
     );
     expect((await readJson<Status>(join(dir, "status.json"))).state).toBe("cancelled");
     expect((await readJson<Status>(join(dir, "job.json"))).state).toBe("cancelled");
-    await waitFor(async () => !alive(runner.pid), 5000, "the runner to exit");
+    await waitFor(async () => !processAlive(runner.pid), 5000, "the runner to exit");
     expect(pgrep(`rli-slow-task-${marker}`)).toEqual([]);
 
     const w = await runCli(["bmj", "watch", jobId], env);
@@ -373,21 +309,12 @@ describe("detached jobs", () => {
 
   it("a job whose runner was killed reads as failed; watch exits 1 and cancel closes it", async () => {
     const marker = `kill9-${process.pid}-${Date.now()}`;
-    const r = await runCli(
-      [
-        "bmj",
-        "run",
-        "--agent",
-        "oracle",
-        "--scenarios",
-        join(FIXTURES, "slow-task"),
-        "--env-vars",
-        `RLI_TEST_MARKER=${marker}`,
-        "--detach",
-      ],
-      env,
-    );
-    const jobId = /created: (job_\S+)/.exec(r.stdout)?.[1] ?? "";
+    const { jobId } = await runDetached([
+      "--scenarios",
+      join(FIXTURES, "slow-task"),
+      "--env-vars",
+      `RLI_TEST_MARKER=${marker}`,
+    ]);
     const dir = join(home.dir, "jobs", jobId);
     await waitFor(
       async () => pgrep(`rli-slow-task-${marker}`).length > 0,
@@ -396,7 +323,7 @@ describe("detached jobs", () => {
     );
     const { runner } = await readJson<Status>(join(dir, "status.json"));
     process.kill(runner.pid, "SIGKILL");
-    await waitFor(async () => !alive(runner.pid), 5000, "the runner to die");
+    await waitFor(async () => !processAlive(runner.pid), 5000, "the runner to die");
     // bubblewrap's --die-with-parent takes the sandbox with the runner.
     await waitFor(
       async () => pgrep(`rli-slow-task-${marker}`).length === 0,

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -6,25 +5,18 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { newJobId } from "../../src/core/ids.js";
-import {
-  type AgentRef,
-  type JobDoc,
-  type TrialResult,
-  type TrialStatus,
-  UNKNOWN_USAGE,
-} from "../../src/core/schemas.js";
+import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../../src/core/schemas.js";
 import { type JobListEntry, listEntry } from "../../src/report/list-table.js";
 import { jobIds, readEffectiveStatus, staleReason } from "../../src/store/jobs.js";
 import { jobStatus } from "../../src/store/store.js";
-import { runCli } from "../helpers/cli.js";
-import { makeJob } from "../helpers/factories.js";
+import { cliEnv, runCli } from "../helpers/cli.js";
+import { makeJob, makeResult, NOP, ORACLE } from "../helpers/factories.js";
+import { deadPid } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP: AgentRef = { name: "nop", model: null };
 const HEADER =
   "ID                             NAME             STARTED    STATUS              DONE   ERRORS   SCORE";
 const RULE = "─".repeat(100);
@@ -36,7 +28,7 @@ let jobsDir: string;
 beforeEach(async () => {
   home = await tempDir("rli-list-");
   jobsDir = join(home.dir, "jobs");
-  env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+  env = cliEnv(home.dir);
 });
 afterEach(() => home.cleanup());
 
@@ -135,31 +127,13 @@ describe("rli benchmark-job list after real runs", () => {
   });
 });
 
-let seq = 0;
 function result(job: string, agent: AgentRef, status: TrialStatus, score: number | null) {
-  seq++;
-  const r: TrialResult = {
-    schema_version: 1,
-    trial_id: `b_s${seq}__${agent.name}__1`,
+  return makeResult(agent, status, score, {
     job_id: job,
-    scenario_id: `b/s${seq}`,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
     started_at: "2026-01-01T00:00:00.000Z",
     finished_at: "2026-01-01T00:01:00.000Z",
     duration_ms: 60_000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-  };
-  return r;
+  });
 }
 
 interface Synthetic {
@@ -184,23 +158,24 @@ async function writeJob(s: Synthetic): Promise<string> {
   const id = newJobId(new Date(now - (s.idAgoMs ?? s.agoMs)));
   const agents = s.agents ?? [ORACLE];
   const base = makeJob(agents);
-  const doc: JobDoc = {
-    ...base,
-    id,
-    created_at: new Date(now - s.agoMs).toISOString(),
-    spec: {
-      ...base.spec,
+  const doc = makeJob(
+    agents,
+    {
+      id,
+      created_at: new Date(now - s.agoMs).toISOString(),
+      state: s.state ?? "completed",
+      finished_at: s.state === "running" ? null : new Date(now - s.agoMs + MIN).toISOString(),
+      failure_reason: s.failure ?? null,
+      runner: s.runner ?? base.runner,
+    },
+    {
       name: s.name ?? "starter: oracle",
       scenarios: Array.from({ length: s.nScenarios ?? 2 }, (_, i) => ({
         ...base.spec.scenarios[0]!,
         id: `b/s${i}`,
       })),
     },
-    state: s.state ?? "completed",
-    finished_at: s.state === "running" ? null : new Date(now - s.agoMs + MIN).toISOString(),
-    failure_reason: s.failure ?? null,
-    runner: s.runner ?? base.runner,
-  };
+  );
   const dir = join(jobsDir, id);
   await mkdir(join(dir, "trials"), { recursive: true });
   const results = s.results?.(id) ?? [];
@@ -220,12 +195,6 @@ async function writeJob(s: Synthetic): Promise<string> {
     results.map((r) => `${JSON.stringify(r)}\n`).join(""),
   );
   return id;
-}
-
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
-  return Number(r.stdout.toString());
 }
 
 describe("rli benchmark-job list over a store written by hand", () => {

@@ -1,10 +1,12 @@
 import type { ChildProcess } from "node:child_process";
-import { cp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { list } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
+import { exists, filesUnder, readJson } from "../helpers/files.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
+import { waitFor } from "../helpers/wait.js";
 
 const MINI = join(FIXTURES, "bench-mini");
 
@@ -48,19 +50,6 @@ function logs(...args: string[]) {
   return runCli(["bmj", "logs", ...args], env);
 }
 
-/** Every regular file under `dir`, as sorted `/`-separated relative paths. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out.push(join(e.parentPath, e.name).slice(dir.length + 1));
-  }
-  return out.sort();
-}
-
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, "utf8")) as T;
-}
-
 async function storedTrial(dir: string, id: string): Promise<StoredTrial> {
   return readJson<StoredTrial>(join(dir, "trials", id, "result.json"));
 }
@@ -69,27 +58,9 @@ function lines(s: string): string[] {
   return s.split("\n").filter((l) => l !== "");
 }
 
-/** The one-line `Error: ...` a bad input must give: exit 2, nothing on stdout. */
-function expectUsageError(r: { code: number | null; stdout: string; stderr: string }, re: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stdout).toBe("");
-  expect(lines(r.stderr)).toHaveLength(1);
-  expect(r.stderr).toMatch(/^Error: /);
-  expect(r.stderr).toMatch(re);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 beforeAll(async () => {
   tmp = await tempDir("rli-logs-e2e-");
-  env = { PATH: process.env.PATH, HOME: tmp.dir, RLI_HOME: tmp.dir, NO_COLOR: "1" };
+  env = cliEnv(tmp.dir);
   jobsDir = join(tmp.dir, "jobs");
   const r = await runCli(
     [
@@ -455,15 +426,6 @@ describe("rli bmj logs on an altered job", () => {
     expect(await filesUnder(join(out, "nop", "mini_partial-1"))).toEqual(["results.json"]);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("condition not met in time");
-}
 
 describe("rli bmj logs on a running job", () => {
   it("copies finished trials and the running trial's partial logs, and says so", async () => {

@@ -1,7 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { cliEnv, runCli } from "../helpers/cli.js";
+import { filesUnder } from "../helpers/files.js";
 import { FIXTURES, REPO_ROOT, tempDir } from "../helpers/tasks.js";
 
 /** Our per-trial record in the BenchmarkJobView (`rli_trial`), with its scenario id. */
@@ -43,7 +44,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeEach(async () => {
   home = await tempDir("rli-e2e-");
-  env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+  env = cliEnv(home.dir);
 });
 afterEach(() => home.cleanup());
 
@@ -234,7 +235,8 @@ describe("rli benchmark-job run -o json", () => {
     expect(r.stdout).toContain("MY_KEY: HOST_SECRET");
     expect(r.stdout + r.stderr).not.toContain(secret);
     const [jobId] = await jobDirs();
-    const files = await listFiles(join(home.dir, "jobs", jobId!));
+    const dir = join(home.dir, "jobs", jobId!);
+    const files = (await filesUnder(dir)).map((f) => join(dir, f));
     expect(files.length).toBeGreaterThan(3);
     for (const f of files) expect(await readFile(f, "utf8"), f).not.toContain(secret);
   });
@@ -371,13 +373,3 @@ describe("rli benchmark-job run rejects bad input", () => {
     expect(await jobDirs()).toEqual([]);
   });
 });
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}

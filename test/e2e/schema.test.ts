@@ -2,26 +2,13 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli } from "../helpers/cli.js";
-import { FIXTURES, REPO_ROOT, tempDir } from "../helpers/tasks.js";
+import { type CliResult, cliEnv, runCli } from "../helpers/cli.js";
+import { hasCommand } from "../helpers/processes.js";
+import { expectValid, schemaValidator } from "../helpers/schema.js";
+import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
-/** The published schemas, compiled as a consumer would (see schema/README.md). */
-function validator(file: string): ValidateFunction {
-  const schema = JSON.parse(readFileSync(join(REPO_ROOT, "schema", file), "utf8")) as object;
-  return new Ajv2020({ allErrors: true, allowUnionTypes: true, validateFormats: false }).compile(
-    schema,
-  );
-}
-
-function expectValid(validate: ValidateFunction, doc: unknown): void {
-  const ok = validate(doc);
-  expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
-  expect(ok).toBe(true);
-}
-
-const HAS_JQ = spawnSync("jq", ["--version"], { stdio: "ignore" }).status === 0;
+const HAS_JQ = hasCommand("jq");
 
 function jq(filter: string, input: string): string[] {
   const r = spawnSync("jq", ["-r", filter], { input, encoding: "utf8" });
@@ -29,8 +16,9 @@ function jq(filter: string, input: string): string[] {
   return r.stdout.split("\n").filter(Boolean);
 }
 
-const validateView = validator("benchmark-job-view.schema.json");
-const validateEvent = validator("job-event.schema.json");
+// The published schemas, compiled as a consumer would (see schema/README.md).
+const validateView = schemaValidator("benchmark-job-view.schema.json");
+const validateEvent = schemaValidator("job-event.schema.json");
 
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: NodeJS.ProcessEnv;
@@ -40,7 +28,7 @@ let run: CliResult;
 beforeAll(async () => {
   home = await tempDir("rli-e2e-schema-");
   jobsDir = join(home.dir, "jobs");
-  env = { PATH: process.env.PATH, HOME: home.dir, RLI_HOME: home.dir, NO_COLOR: "1" };
+  env = cliEnv(home.dir);
   run = await runCli(
     [
       "bmj",

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { expect } from "vitest";
 import { BIN } from "./tasks.js";
 
 export interface CliResult {
@@ -34,4 +35,19 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The environment the CLI tests run with: `home` as HOME and RLI_HOME, no colour. */
+export function cliEnv(home: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: home, RLI_HOME: home, NO_COLOR: "1" };
+}
+
+/** The one-line `Error: ...` a bad input must give: exit 2, nothing on stdout, `re` on that line. */
+export function expectUsageError(r: CliResult, re: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  expect(lines).toHaveLength(1);
+  expect(r.stderr).toMatch(/^Error: /);
+  expect(lines[0]).toMatch(re);
 }

@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { getAdapter, parseAgentSpecs, supportedAgents } from "../../../src/agents/registry.js";
 import { UsageError } from "../../../src/core/errors.js";
+import { thrownBy } from "../../helpers/errors.js";
 
 /** The error parseAgentSpecs throws for `values`, asserting it is a UsageError. */
 function errorOf(values: string[]): string {
-  try {
-    parseAgentSpecs(values);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error(`parseAgentSpecs(${JSON.stringify(values)}) did not throw`);
+  return thrownBy(UsageError, () => parseAgentSpecs(values)).message;
 }
 
 const INVALID = (raw: string) =>

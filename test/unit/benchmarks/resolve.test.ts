@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -9,25 +8,26 @@ import {
   resolveScenarios,
 } from "../../../src/benchmarks/resolve.js";
 import { TaskLoadError, UsageError } from "../../../src/core/errors.js";
+import { rejectedWith } from "../../helpers/errors.js";
+import { FIXTURES, REPO_ROOT as REPO, tempDir } from "../../helpers/tasks.js";
 
-const REPO = resolve(import.meta.dirname, "../../..");
-const FIXTURES = join(REPO, "test", "fixtures");
 const BENCH_MINI = join(FIXTURES, "bench-mini");
 const STARTER = join(REPO, "fixtures", "benchmarks", "starter");
 const HOST_TOML = '[environment.rli]\nsandbox = "host"\n';
 
 let root: string;
+let cleanup: () => Promise<void>;
 let savedHome: string | undefined;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "rli-resolve-test-"));
+  ({ dir: root, cleanup } = await tempDir("rli-resolve-test-"));
   savedHome = process.env.HOME;
 });
 
 afterEach(async () => {
   if (savedHome === undefined) delete process.env.HOME;
   else process.env.HOME = savedHome;
-  await rm(root, { recursive: true, force: true });
+  await cleanup();
 });
 
 /** A minimal valid host task at `dir`. */
@@ -58,13 +58,7 @@ const MINI_TASKS = ["broken-verifier", "hello", "partial", "sleeper"];
 
 /** The UsageError message `p` rejects with. */
 async function usageError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("did not reject");
+  return (await rejectedWith(UsageError, p)).message;
 }
 
 describe("built-in benchmarks", () => {

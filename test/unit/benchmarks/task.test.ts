@@ -1,21 +1,22 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { chmod, mkdir, symlink, utimes, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestDir, loadTask } from "../../../src/benchmarks/task.js";
 import { TaskLoadError } from "../../../src/core/errors.js";
+import { rejectedWith } from "../../helpers/errors.js";
+import { FIXTURES, tempDir } from "../../helpers/tasks.js";
 
-const FIXTURES = resolve(import.meta.dirname, "../../fixtures");
 const HOST_TOML = '[environment.rli]\nsandbox = "host"\n';
 
 let root: string;
+let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "rli-task-test-"));
+  ({ dir: root, cleanup } = await tempDir("rli-task-test-"));
 });
 
 afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+  await cleanup();
 });
 
 interface TaskFiles {
@@ -48,14 +49,8 @@ async function makeTaskDir(name: string, files: TaskFiles = {}): Promise<string>
 }
 
 /** The TaskLoadError loadTask rejects with. */
-async function loadError(dir: string): Promise<TaskLoadError> {
-  try {
-    await loadTask(dir, "b/t");
-  } catch (err) {
-    expect(err).toBeInstanceOf(TaskLoadError);
-    return err as TaskLoadError;
-  }
-  throw new Error(`loadTask(${dir}) did not fail`);
+function loadError(dir: string): Promise<TaskLoadError> {
+  return rejectedWith(TaskLoadError, loadTask(dir, "b/t"));
 }
 
 describe("loadTask: valid tasks", () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completionScript, completionTree } from "../../../src/cli/completion.js";
 import type { Io } from "../../../src/cli/io.js";
 import { createProgram, type ExitBox, main } from "../../../src/cli/main.js";
+import { hasCommand } from "../../helpers/processes.js";
 import { tempDir } from "../../helpers/tasks.js";
 
 function fakeIo(): { io: Io; out: () => string; err: () => string } {
@@ -36,10 +37,6 @@ function program() {
 }
 
 const HINTS = { "--agent": ["oracle", "nop"] };
-
-function has(bin: string): boolean {
-  return spawnSync(bin, ["--version"], { stdio: "ignore" }).status === 0;
-}
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let rliHome: string;
@@ -254,7 +251,7 @@ describe("zsh script", () => {
     expect(script).toContain("'1:id:__rli_job_ids'");
   });
 
-  it.skipIf(!has("zsh"))("parses in zsh", () => {
+  it.skipIf(!hasCommand("zsh"))("parses in zsh", () => {
     const r = spawnSync("zsh", ["-n"], { input: script, encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -291,7 +288,7 @@ zpty -d z
     return [...new Set([...r.stdout.matchAll(/<<([^>]*)>>/g)].map((m) => m[1]!))].sort();
   }
 
-  it.skipIf(!has("zsh"))("completes commands, flags, values and job ids in zsh", () => {
+  it.skipIf(!hasCommand("zsh"))("completes commands, flags, values and job ids in zsh", () => {
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);
     expect(complete("rli bmj summary x -o ")).toEqual(["json", "text", "yaml"]);
@@ -332,7 +329,7 @@ describe("fish script", () => {
       .sort();
   }
 
-  it.skipIf(!has("fish"))("completes commands, flags, values and job ids in fish", () => {
+  it.skipIf(!hasCommand("fish"))("completes commands, flags, values and job ids in fish", () => {
     expect(complete("rli ")).toEqual(["benchmark-job", "bmj", "completion", "help"]);
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);

@@ -9,16 +9,11 @@ import {
   positiveNumber,
 } from "../../../src/cli/parse.js";
 import { UsageError } from "../../../src/core/errors.js";
+import { thrownBy } from "../../helpers/errors.js";
 
 /** The UsageError message `fn` throws. */
 function usageErrorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("did not throw");
+  return thrownBy(UsageError, fn).message;
 }
 
 describe("positiveInt", () => {

@@ -1,37 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jobCounts } from "../../../src/core/counts.js";
-import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
-import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP: AgentRef = { name: "nop", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
-
-let seq = 0;
-function makeResult(agent: AgentRef, status: TrialStatus, score: number | null): TrialResult {
-  seq++;
-  return {
-    schema_version: 1,
-    trial_id: `t${seq}`,
-    job_id: "job_1",
-    scenario_id: `b/s${seq}`,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: null,
-    started_at: "2024-05-01T12:00:00.000Z",
-    finished_at: "2024-05-01T12:00:01.000Z",
-    duration_ms: 1000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-  };
-}
+import { makeResult, NOP, NOP_M, ORACLE } from "../../helpers/factories.js";
 
 describe("jobCounts", () => {
   it("counts nothing and has no score without results", () => {

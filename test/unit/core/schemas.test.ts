@@ -11,12 +11,12 @@ import {
   SCHEMA_VERSION,
   ScenarioRefSchema,
   TRIAL_STATUSES,
-  type TrialResult,
   TrialResultSchema,
   UNKNOWN_USAGE,
   type Usage,
   UsageSchema,
 } from "../../../src/core/schemas.js";
+import { JOB_ID, ORACLE, makeResult as trialResult } from "../../helpers/factories.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const T0 = "2024-05-01T12:00:00.000Z";
@@ -35,17 +35,11 @@ function makeUsage(overrides: Record<string, unknown> = {}): Record<string, unkn
 }
 
 function makeResult(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const base: TrialResult = {
-    schema_version: 1,
+  const base = trialResult(ORACLE, "passed", 1, {
     trial_id: "starter_hello__oracle__1",
-    job_id: "job_20240501_120000_abcdef",
+    job_id: JOB_ID,
     scenario_id: "starter/hello",
     scenario_digest: DIGEST,
-    agent: { name: "oracle", model: null },
-    attempt: 1,
-    status: "passed",
-    score: 1,
-    rewards: { reward: 1 },
     started_at: T0,
     finished_at: T1,
     duration_ms: 5000,
@@ -58,12 +52,8 @@ function makeResult(overrides: Record<string, unknown> = {}): Record<string, unk
         outcome: "ok",
       },
     },
-    agent_exit_code: 0,
     usage: makeUsage() as Usage,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-  };
+  });
   return { ...base, ...overrides };
 }
 

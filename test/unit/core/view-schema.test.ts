@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { trialId } from "../../../src/core/ids.js";
 import {
@@ -18,6 +16,8 @@ import {
 } from "../../../src/core/schemas.js";
 import { BenchmarkJobViewSchema } from "../../../src/core/view-schema.js";
 import { toBenchmarkJobView } from "../../../src/report/runloop-view.js";
+import { CLAUDE, JOB_ID, makeJob, makeResult, ORACLE } from "../../helpers/factories.js";
+import { committedSchema, expectValid, schemaValidator } from "../../helpers/schema.js";
 import { REPO_ROOT } from "../../helpers/tasks.js";
 
 interface Generator {
@@ -27,13 +27,8 @@ interface Generator {
   }): Record<string, Record<string, unknown>>;
 }
 
-const SCHEMA_DIR = join(REPO_ROOT, "schema");
 const VIEW_FILE = "benchmark-job-view.schema.json";
 const EVENT_FILE = "job-event.schema.json";
-
-function committed(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as Record<string, unknown>;
-}
 
 /**
  * Draft 2020-12, ajv's strict defaults plus strictTypes (strictRequired stays off: it rejects
@@ -42,75 +37,52 @@ function committed(file: string): Record<string, unknown> {
  * field also carries zod's ISO 8601 pattern, which is. allowUnionTypes: nullable fields are
  * `type: ["number", "null"]`.
  */
-function validator(file: string): ValidateFunction {
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strictTypes: true,
-    allowUnionTypes: true,
-    validateFormats: false,
-  });
-  return ajv.compile(committed(file));
-}
-
-const validateView = validator(VIEW_FILE);
-const validateEvent = validator(EVENT_FILE);
-
-function expectValid(validate: ValidateFunction, doc: unknown): void {
-  const ok = validate(doc);
-  expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
-  expect(ok).toBe(true);
-}
+const validateView = schemaValidator(VIEW_FILE, { strictTypes: true });
+const validateEvent = schemaValidator(EVENT_FILE, { strictTypes: true });
 
 /** A plain JSON copy: what a consumer parses from `-o json`. */
 function wire<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const CLAUDE: AgentRef = { name: "claude-code", model: "claude-sonnet-4-5" };
 const T0 = Date.parse("2024-05-01T12:00:00.000Z");
 const iso = (sec: number): string => new Date(T0 + sec * 1000).toISOString();
 const SCENARIOS = ["starter/a", "starter/b", "starter/c", "starter/d"];
 const DIR = "/home/u/.local/share/rli/jobs/job_20240501_120000_abcdef";
 
 function job(over: Partial<JobDoc> = {}, spec: Partial<JobDoc["spec"]> = {}): JobDoc {
-  return {
-    schema_version: 1,
-    id: "job_20240501_120000_abcdef",
-    created_at: iso(0),
-    state: "completed",
-    finished_at: iso(120),
-    failure_reason: null,
-    runner: {
-      pid: 4242,
-      hostname: "bench-1",
-      rli_version: "0.1.0",
-      boot_id: "0b6c2f1e",
-      start_ticks: 1234,
+  return makeJob(
+    [ORACLE, CLAUDE],
+    {
+      created_at: iso(0),
+      finished_at: iso(120),
+      runner: {
+        pid: 4242,
+        hostname: "bench-1",
+        rli_version: "0.1.0",
+        boot_id: "0b6c2f1e",
+        start_ticks: 1234,
+      },
+      ...over,
     },
-    spec: {
+    {
       name: "starter: oracle, claude-code:claude-sonnet-4-5",
-      benchmark: { kind: "builtin", source: "starter" },
       scenarios: SCENARIOS.map((id, i) => ({
         id,
         name: id.split("/")[1]!,
         path: `/repo/fixtures/benchmarks/${id}`,
         digest: `sha256:${String(i).repeat(64)}`,
       })),
-      agents: [ORACLE, CLAUDE],
-      n_attempts: 1,
       n_concurrent_trials: 4,
       timeout_sec: 600,
       timeout_multiplier: 1.5,
       env_vars: { DEBUG: "1" },
       secrets: { ANTHROPIC_API_KEY: "MY_ANTHROPIC_KEY" },
       metadata: { team: "evals", commit: "abc123" },
-      backend: "local",
       sandbox: "bubblewrap",
       ...spec,
     },
-    ...over,
-  };
+  );
 }
 
 const PHASE_ORDER: Phase[] = ["provision", "agent_setup", "agent_run", "upload_tests", "verify"];
@@ -155,16 +127,11 @@ function trial(agent: AgentRef, scenario: string, status: TrialStatus, attempt =
     cancelled: ["agent_run", "cancelled", exception("CancelledError", "agent_run")],
   };
   const [upTo, outcome, exc] = failure[status];
-  return {
-    schema_version: 1,
+  return makeResult(agent, status, score, {
     trial_id: trialId(scenario, agent, attempt),
-    job_id: "job_20240501_120000_abcdef",
+    job_id: JOB_ID,
     scenario_id: scenario,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
     attempt,
-    status,
-    score,
     rewards: score === null ? null : { reward: score, tests_passed: score * 4 },
     started_at: iso(0),
     finished_at: iso(30 + attempt),
@@ -184,8 +151,7 @@ function trial(agent: AgentRef, scenario: string, status: TrialStatus, attempt =
           },
     exception: exc,
     errors: status === "infra_error" ? [exception("SandboxError", "teardown")] : [],
-    logs_dir: "logs",
-  };
+  });
 }
 
 function finishedResults(): TrialResult[] {
@@ -210,7 +176,7 @@ describe("schema/ files", () => {
     expect(Object.keys(docs).sort()).toEqual([VIEW_FILE, EVENT_FILE].sort());
     for (const [file, doc] of Object.entries(docs)) {
       // Key order too: compare serialisations. Layout is biome's business (npm run format:check).
-      expect(JSON.stringify(committed(file)), `${file} is stale: run npm run schema`).toBe(
+      expect(JSON.stringify(committedSchema(file)), `${file} is stale: run npm run schema`).toBe(
         JSON.stringify(doc),
       );
     }
@@ -218,7 +184,7 @@ describe("schema/ files", () => {
 
   it("name themselves and allow keys they do not list", () => {
     for (const file of [VIEW_FILE, EVENT_FILE]) {
-      const doc = committed(file);
+      const doc = committedSchema(file);
       expect(doc.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
       expect(doc.$id).toBe(`https://rli.dev/schema/${file}`);
       expect(doc.title).toEqual(expect.any(String));

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRef } from "../../../src/core/schemas.js";
 import { planTrials } from "../../../src/orchestrator/plan.js";
+import { NOP, ORACLE } from "../../helpers/factories.js";
 
 function scenario(id: string, extra = 0) {
   return { id, extra };
 }
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP: AgentRef = { name: "nop", model: null };
 
 /** `attempt scenario agent` per trial, to compare orderings compactly. */
 function shape(trials: ReturnType<typeof planTrials>) {

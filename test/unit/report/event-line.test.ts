@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRef, JobEvent } from "../../../src/core/schemas.js";
+import type { JobEvent } from "../../../src/core/schemas.js";
 import { eventLine } from "../../../src/report/live.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
-const JOB_ID = "job_20240501_120000_abcdef";
+import { JOB_ID, NOP_M, ORACLE } from "../../helpers/factories.js";
 
 const base = { schema_version: 1 as const, ts: "2024-05-01T12:00:00.000Z", seq: 0 };
 

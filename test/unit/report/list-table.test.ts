@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Paint } from "../../../src/report/format.js";
 import {
   formatStarted,
   type JobListEntry,
@@ -7,6 +6,7 @@ import {
   listTable,
   nameWidth,
 } from "../../../src/report/list-table.js";
+import { TAGS } from "../../helpers/factories.js";
 
 const NOW = Date.parse("2026-03-20T12:00:00.000Z");
 const MIN = 60_000;
@@ -31,16 +31,6 @@ function entry(over: Partial<JobListEntry>): JobListEntry {
     ...over,
   };
 }
-
-/** Marks each colour as <name>…</name>, so tests see exactly what was painted how. */
-const TAGS: Paint = {
-  green: (s) => `<green>${s}</green>`,
-  yellow: (s) => `<yellow>${s}</yellow>`,
-  red: (s) => `<red>${s}</red>`,
-  dim: (s) => `<dim>${s}</dim>`,
-  bold: (s) => `<bold>${s}</bold>`,
-  cyan: (s) => `<cyan>${s}</cyan>`,
-};
 
 describe("formatStarted", () => {
   it.each([

@@ -2,15 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { AgentRef, JobEvent, Phase, TrialStatus } from "../../../src/core/schemas.js";
 import { renderProgress, sanitize, trialLine } from "../../../src/report/live.js";
 import { applyEvent, emptyProgress, type Progress } from "../../../src/report/progress.js";
-import type { Paint } from "../../../src/report/text.js";
+import { NOP_M, ORACLE, sp, TAGS } from "../../helpers/factories.js";
 
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
 const HEADER = { jobId: "job_20240501_120000_abcdef", name: "nightly" };
 const T0 = Date.parse("2024-05-01T12:00:00.000Z");
 
 const iso = (msAfterT0: number) => new Date(T0 + msAfterT0).toISOString();
-const sp = (n: number) => " ".repeat(n);
 
 let seq = 0;
 function ev<T extends JobEvent["type"]>(
@@ -48,15 +45,6 @@ function progressOf(agents: AgentRef[], nTrials: number, events: JobEvent[]): Pr
   for (const e of events) applyEvent(p, e);
   return p;
 }
-
-const TAGS: Paint = {
-  green: (s) => `<green>${s}</green>`,
-  yellow: (s) => `<yellow>${s}</yellow>`,
-  red: (s) => `<red>${s}</red>`,
-  dim: (s) => `<dim>${s}</dim>`,
-  bold: (s) => `<bold>${s}</bold>`,
-  cyan: (s) => `<cyan>${s}</cyan>`,
-};
 
 describe("sanitize", () => {
   it("strips SGR colour sequences", () => {

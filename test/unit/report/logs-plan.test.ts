@@ -16,11 +16,8 @@ import {
   sanitizeDirName,
   uniqueNames,
 } from "../../../src/report/logs-plan.js";
-import { makeJob } from "../../helpers/factories.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const CLAUDE: AgentRef = { name: "claude-code", model: "claude-sonnet-4-5" };
-const DIGEST = `sha256:${"0".repeat(64)}`;
+import { thrownBy } from "../../helpers/errors.js";
+import { CLAUDE, DIGEST, JOB_ID, makeJob, makeResult, ORACLE } from "../../helpers/factories.js";
 
 function job(
   agents: AgentRef[],
@@ -28,15 +25,10 @@ function job(
   nAttempts = 1,
   over: Partial<JobDoc> = {},
 ): JobDoc {
-  const base = makeJob(agents, over);
-  return {
-    ...base,
-    spec: {
-      ...base.spec,
-      n_attempts: nAttempts,
-      scenarios: scenarios.map(([id, name]) => ({ id, name, path: `/p/${id}`, digest: DIGEST })),
-    },
-  };
+  return makeJob(agents, over, {
+    n_attempts: nAttempts,
+    scenarios: scenarios.map(([id, name]) => ({ id, name, path: `/p/${id}`, digest: DIGEST })),
+  });
 }
 
 function result(
@@ -47,28 +39,15 @@ function result(
   score: number | null,
   over: Partial<TrialResult> = {},
 ): TrialResult {
-  return {
-    schema_version: 1,
+  return makeResult(agent, status, score, {
     trial_id: trialId(scenario, agent, attempt),
-    job_id: "job_20240501_120000_abcdef",
+    job_id: JOB_ID,
     scenario_id: scenario,
-    scenario_digest: DIGEST,
-    agent,
     attempt,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
-    started_at: "2024-05-01T12:00:00.000Z",
     finished_at: "2024-05-01T12:00:05.000Z",
     duration_ms: 5000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
     ...over,
-  };
+  });
 }
 
 /** Every trial of a job finished with the given status. */
@@ -90,13 +69,7 @@ function plan(input: Partial<LogsPlanInput> & { job: JobDoc }) {
 }
 
 function usageError(f: () => unknown): UsageError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error("expected a UsageError");
+  return thrownBy(UsageError, f);
 }
 
 describe("sanitizeDirName", () => {

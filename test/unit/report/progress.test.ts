@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AgentRef, JobEvent, TrialStatus } from "../../../src/core/schemas.js";
 import { applyEvent, emptyProgress } from "../../../src/report/progress.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
+import { NOP_M, ORACLE } from "../../helpers/factories.js";
 
 let seq = 0;
 const base = (ts = "2024-05-01T12:00:00.000Z") => ({ schema_version: 1 as const, ts, seq: seq++ });

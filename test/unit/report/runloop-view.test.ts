@@ -1,41 +1,23 @@
 import { describe, expect, it } from "vitest";
 import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
-import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
 import { outcomeState, toBenchmarkJobView } from "../../../src/report/runloop-view.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const CLAUDE: AgentRef = { name: "claude-code", model: "claude-sonnet-4-5" };
+import { CLAUDE, makeJob, makeResult, ORACLE } from "../../helpers/factories.js";
 
 function job(over: Partial<JobDoc> = {}, spec: Partial<JobDoc["spec"]> = {}): JobDoc {
-  return {
-    schema_version: 1,
-    id: "job_1",
-    created_at: "2024-05-01T12:00:00.000Z",
-    state: "completed",
-    finished_at: "2024-05-01T12:01:00.000Z",
-    failure_reason: null,
-    runner: { pid: 1, hostname: "h", rli_version: "0.1.0" },
-    spec: {
+  return makeJob(
+    [ORACLE, CLAUDE],
+    { id: "job_1", finished_at: "2024-05-01T12:01:00.000Z", ...over },
+    {
       name: "starter run",
-      benchmark: { kind: "builtin", source: "starter" },
       scenarios: [
         { id: "starter/a", name: "starter/a", path: "/x/a", digest: `sha256:${"a".repeat(64)}` },
         { id: "starter/b", name: "starter/b", path: "/x/b", digest: `sha256:${"b".repeat(64)}` },
       ],
-      agents: [ORACLE, CLAUDE],
-      n_attempts: 1,
       n_concurrent_trials: 10,
-      timeout_sec: null,
-      timeout_multiplier: 1,
-      env_vars: {},
-      secrets: {},
-      metadata: {},
-      backend: "local",
       sandbox: "bubblewrap",
       ...spec,
     },
-    ...over,
-  };
+  );
 }
 
 function result(
@@ -45,26 +27,13 @@ function result(
   score: number | null,
   finishedSec = 10,
 ): TrialResult {
-  const id = `${scenario.replace("/", "_")}__${agent.name}__1`;
-  return {
-    schema_version: 1,
-    trial_id: id,
-    job_id: "job_1",
+  return makeResult(agent, status, score, {
+    trial_id: `${scenario.replace("/", "_")}__${agent.name}__1`,
     scenario_id: scenario,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
-    started_at: "2024-05-01T12:00:00.000Z",
     finished_at: new Date(
       Date.parse("2024-05-01T12:00:00.000Z") + finishedSec * 1000,
     ).toISOString(),
     duration_ms: 1234,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
     exception:
       status === "agent_timeout"
         ? {
@@ -74,9 +43,7 @@ function result(
             occurred_at: "2024-05-01T12:00:05.000Z",
           }
         : null,
-    errors: [],
-    logs_dir: "logs",
-  };
+  });
 }
 
 describe("outcomeState", () => {

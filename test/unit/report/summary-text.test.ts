@@ -17,44 +17,35 @@ import {
   progressText,
   summaryText,
 } from "../../../src/report/summary-text.js";
-import { NO_COLOR, type Paint } from "../../../src/report/text.js";
-import { makeJob } from "../../helpers/factories.js";
+import { NO_COLOR } from "../../../src/report/text.js";
+import {
+  DIGEST,
+  JOB_ID,
+  makeJob,
+  makeResult as makeResultOf,
+  NOP,
+  NOP_M,
+  ORACLE,
+  TAGS,
+} from "../../helpers/factories.js";
 
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP: AgentRef = { name: "nop", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
-const DIGEST = `sha256:${"0".repeat(64)}`;
 const T0 = Date.parse("2024-05-01T12:00:00.000Z");
-
-const TAGS: Paint = {
-  green: (s) => `<green>${s}</green>`,
-  yellow: (s) => `<yellow>${s}</yellow>`,
-  red: (s) => `<red>${s}</red>`,
-  dim: (s) => `<dim>${s}</dim>`,
-  bold: (s) => `<bold>${s}</bold>`,
-  cyan: (s) => `<cyan>${s}</cyan>`,
-};
 
 const LONG_NAME = `long-${"x".repeat(46)}`; // 51 characters
 const NAME_50 = `fifty-${"y".repeat(44)}`; // exactly 50
 
 /** A job over named scenarios (ids b/<name>), agents and attempts. */
 function jobOf(agents: AgentRef[], over: Partial<JobDoc> = {}, nAttempts = 1): JobDoc {
-  const base = makeJob(agents, over);
   const names = ["fix-csv", "add-test", LONG_NAME, NAME_50, "\x1b[31mred\x1b[0m-task\x1b]0;t\x07"];
-  return {
-    ...base,
-    spec: {
-      ...base.spec,
-      scenarios: names.map((name, i) => ({
-        id: `b/s${i}`,
-        name,
-        path: `/p/${i}`,
-        digest: DIGEST,
-      })),
-      n_attempts: nAttempts,
-    },
-  };
+  return makeJob(agents, over, {
+    scenarios: names.map((name, i) => ({
+      id: `b/s${i}`,
+      name,
+      path: `/p/${i}`,
+      digest: DIGEST,
+    })),
+    n_attempts: nAttempts,
+  });
 }
 
 interface Over {
@@ -82,27 +73,15 @@ function makeResult(
         occurred_at: "2024-05-01T12:00:01.000Z",
       }
     : null;
-  return {
-    schema_version: 1,
+  return makeResultOf(agent, status, score, {
     trial_id: `t${String(seq).padStart(4, "0")}`,
-    job_id: "job_20240501_120000_abcdef",
+    job_id: JOB_ID,
     scenario_id: scenario,
-    scenario_digest: DIGEST,
-    agent,
     attempt: over.attempt ?? 1,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
-    started_at: "2024-05-01T12:00:00.000Z",
-    finished_at: "2024-05-01T12:00:01.000Z",
     duration_ms: over.durationMs ?? 1000,
-    phases: {},
-    agent_exit_code: 0,
     usage: { ...UNKNOWN_USAGE, ...over.usage },
     exception,
-    errors: [],
-    logs_dir: "logs",
-  };
+  });
 }
 
 function usage(

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
-import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
+import type { TrialStatus } from "../../../src/core/schemas.js";
 import { summarizeByAgent } from "../../../src/report/summary.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP: AgentRef = { name: "nop", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
+import { makeResult, NOP, NOP_M, ORACLE } from "../../helpers/factories.js";
 
 const ZERO_BY_STATUS = {
   passed: 0,
@@ -16,38 +12,6 @@ const ZERO_BY_STATUS = {
   verifier_error: 0,
   cancelled: 0,
 };
-
-let seq = 0;
-function makeResult(
-  agent: AgentRef,
-  status: TrialStatus,
-  score: number | null,
-  over: Partial<TrialResult> = {},
-): TrialResult {
-  seq++;
-  return {
-    schema_version: 1,
-    trial_id: `b_s${seq}__${agent.name}__1`,
-    job_id: "job_1",
-    scenario_id: `b/s${seq}`,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
-    started_at: "2024-05-01T12:00:00.000Z",
-    finished_at: "2024-05-01T12:00:01.000Z",
-    duration_ms: 1000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-    ...over,
-  };
-}
 
 describe("summarizeByAgent", () => {
   it("counts passed, failed-by-score and failed-by-error per agent", () => {

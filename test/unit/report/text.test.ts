@@ -1,40 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
-import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
-import { formatDuration, NO_COLOR, type Paint, resultsTable } from "../../../src/report/text.js";
-import { makeJob } from "../../helpers/factories.js";
+import type { AgentRef } from "../../../src/core/schemas.js";
+import { formatDuration, NO_COLOR, resultsTable } from "../../../src/report/text.js";
+import { makeJob, makeResult, ORACLE, sp, TAGS } from "../../helpers/factories.js";
 
-const ORACLE: AgentRef = { name: "oracle", model: null };
 const NOP_GPT: AgentRef = { name: "nop", model: "gpt-4o" };
 const NOP_DEFAULT: AgentRef = { name: "nop", model: "default" };
-
-let seq = 0;
-function makeResult(agent: AgentRef, status: TrialStatus, score: number | null): TrialResult {
-  seq++;
-  return {
-    schema_version: 1,
-    trial_id: `t${seq}`,
-    job_id: "job_1",
-    scenario_id: `b/s${seq}`,
-    scenario_digest: `sha256:${"0".repeat(64)}`,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: null,
-    started_at: "2024-05-01T12:00:00.000Z",
-    finished_at: "2024-05-01T12:00:01.000Z",
-    duration_ms: 1000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-  };
-}
-
-const sp = (n: number) => " ".repeat(n);
 
 const HEADER_LINES = [
   "",
@@ -65,16 +35,6 @@ function row(label: string, passed: string, failed: string, errors: string, tota
     total
   );
 }
-
-/** A Paint that wraps each style in a visible tag. */
-const TAGS: Paint = {
-  green: (s) => `<green>${s}</green>`,
-  yellow: (s) => `<yellow>${s}</yellow>`,
-  red: (s) => `<red>${s}</red>`,
-  dim: (s) => `<dim>${s}</dim>`,
-  bold: (s) => `<bold>${s}</bold>`,
-  cyan: (s) => `<cyan>${s}</cyan>`,
-};
 
 describe("resultsTable", () => {
   it("prints Runloop's layout: header, 88 dashes and one row per agent", () => {

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobEvent } from "../../../src/core/schemas.js";
 import { EventTail, type FollowOptions, followEvents } from "../../../src/store/follow.js";
+import { JOB_ID } from "../../helpers/factories.js";
+import { jsonLine as line } from "../../helpers/files.js";
 import { tempDir } from "../../helpers/tasks.js";
-
-const JOB_ID = "job_20240501_120000_abcdef";
+import { within } from "../../helpers/wait.js";
 
 function ev(seq: number, trial = `t${seq}`): JobEvent {
   return {
@@ -30,8 +31,6 @@ function finishedEv(seq: number): JobEvent {
   };
 }
 
-const line = (e: unknown) => `${JSON.stringify(e)}\n`;
-
 let dir: string;
 let path: string;
 let cleanup: () => Promise<void>;
@@ -44,16 +43,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await cleanup();
 });
-
-/** Resolves true when `cond` holds within `ms`, false otherwise; polls every 10 ms. */
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(10);
-  }
-  return cond();
-}
 
 describe("EventTail", () => {
   it("returns nothing for a missing file, then the events once it exists", async () => {

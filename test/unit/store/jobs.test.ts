@@ -16,10 +16,10 @@ import {
 } from "../../../src/store/jobs.js";
 import { currentRunner } from "../../../src/store/runner.js";
 import { JobWriter, jobStatus } from "../../../src/store/store.js";
-import { makeJob } from "../../helpers/factories.js";
+import { rejection } from "../../helpers/errors.js";
+import { makeJob, ORACLE } from "../../helpers/factories.js";
 import { tempDir } from "../../helpers/tasks.js";
 
-const ORACLE = { name: "oracle", model: null };
 const A = "job_20240501_120000_aaaaaa";
 const B = "job_20240501_130000_bbbbbb";
 const C = "job_20240502_090000_cccccc";
@@ -43,16 +43,6 @@ async function makeJobDirs(ids: string[]): Promise<void> {
     await mkdir(join(jobsDir, id), { recursive: true });
     await writeFile(join(jobsDir, id, "job.json"), "{}\n");
   }
-}
-
-/** The error `p` rejects with (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("isJobId", () => {

@@ -12,7 +12,7 @@ import type {
   TrialResult,
   TrialStatus,
 } from "../../../src/core/schemas.js";
-import { JobEventSchema, UNKNOWN_USAGE } from "../../../src/core/schemas.js";
+import { JobEventSchema } from "../../../src/core/schemas.js";
 import {
   closeAbandonedJob,
   JobWriter,
@@ -22,33 +22,36 @@ import {
   readResults,
   readStatus,
 } from "../../../src/store/store.js";
-import { makeJob } from "../../helpers/factories.js";
+import { rejection } from "../../helpers/errors.js";
+import {
+  DIGEST,
+  JOB_ID,
+  makeJob,
+  makeResult as makeResultOf,
+  NOP_M,
+  ORACLE,
+} from "../../helpers/factories.js";
+import { jsonLine as line, readJson } from "../../helpers/files.js";
 import { tempDir } from "../../helpers/tasks.js";
-
-const ORACLE: AgentRef = { name: "oracle", model: null };
-const NOP_M: AgentRef = { name: "nop", model: "m" };
-const JOB_ID = "job_20240501_120000_abcdef";
-const DIGEST = `sha256:${"0".repeat(64)}`;
 
 /** A running job over 2 scenarios × 2 agents × 3 attempts (12 trials). */
 function runningJob(over: Partial<JobDoc> = {}): JobDoc {
-  const base = makeJob([ORACLE, NOP_M], {
-    state: "running",
-    finished_at: null,
-    runner: { pid: 4242, hostname: "box", rli_version: "0.1.0" },
-    ...over,
-  });
-  return {
-    ...base,
-    spec: {
-      ...base.spec,
+  return makeJob(
+    [ORACLE, NOP_M],
+    {
+      state: "running",
+      finished_at: null,
+      runner: { pid: 4242, hostname: "box", rli_version: "0.1.0" },
+      ...over,
+    },
+    {
       scenarios: [
         { id: "b/one", name: "one", path: "/p/one", digest: DIGEST },
         { id: "b/two", name: "two", path: "/p/two", digest: DIGEST },
       ],
       n_attempts: 3,
     },
-  };
+  );
 }
 
 function makeResult(
@@ -57,42 +60,11 @@ function makeResult(
   status: TrialStatus,
   score: number | null,
 ): TrialResult {
-  return {
-    schema_version: 1,
+  return makeResultOf(agent, status, score, {
     trial_id: trialId,
     job_id: JOB_ID,
     scenario_id: "b/one",
-    scenario_digest: DIGEST,
-    agent,
-    attempt: 1,
-    status,
-    score,
-    rewards: score === null ? null : { reward: score },
-    started_at: "2024-05-01T12:00:00.000Z",
-    finished_at: "2024-05-01T12:00:01.000Z",
-    duration_ms: 1000,
-    phases: {},
-    agent_exit_code: 0,
-    usage: UNKNOWN_USAGE,
-    exception: null,
-    errors: [],
-    logs_dir: "logs",
-  };
-}
-
-const line = (v: unknown) => `${JSON.stringify(v)}\n`;
-
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, "utf8"));
-}
-
-async function rejection(p: Promise<unknown>): Promise<NodeJS.ErrnoException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as NodeJS.ErrnoException;
-  }
-  throw new Error("expected a rejection");
+  });
 }
 
 let jobsDir: string;
@@ -156,7 +128,9 @@ describe("JobWriter.create", () => {
 
   it("refuses a job whose directory already exists", async () => {
     (await create()).close();
-    const err = await rejection(JobWriter.create(jobsDir, runningJob({ state: "completed" })));
+    const err = await rejection<NodeJS.ErrnoException>(
+      JobWriter.create(jobsDir, runningJob({ state: "completed" })),
+    );
     expect(err.code).toBe("EEXIST");
     expect((await readJob(join(jobsDir, JOB_ID))).state).toBe("running");
   });
@@ -166,7 +140,7 @@ describe("JobWriter.create", () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "runner.log"), "log\n");
     await writeFile(join(dir, "other"), "x");
-    const err = await rejection(JobWriter.create(jobsDir, runningJob()));
+    const err = await rejection<NodeJS.ErrnoException>(JobWriter.create(jobsDir, runningJob()));
     expect(err.code).toBe("EEXIST");
     expect((await readdir(dir)).sort()).toEqual(["other", "runner.log"]);
   });
