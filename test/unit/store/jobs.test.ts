@@ -138,6 +138,13 @@ describe("resolveJobDir", () => {
     expect(await resolveJobDir(jobsDir, "latest")).toBe(join(jobsDir, C));
   });
 
+  it("skips, for 'latest', a newer directory that has no job.json yet (a detached runner starting)", async () => {
+    await makeJobDirs([A, B]);
+    await mkdir(join(jobsDir, C));
+    await writeFile(join(jobsDir, C, "runner.log"), "");
+    expect(await resolveJobDir(jobsDir, "latest")).toBe(join(jobsDir, B));
+  });
+
   it("rejects 'latest' when there are no jobs", async () => {
     const err = await rejection(resolveJobDir(jobsDir, "latest"));
     expect(err).toBeInstanceOf(UsageError);
