@@ -1,13 +1,29 @@
 import { UsageError } from "../core/errors.js";
 import type { AgentRef } from "../core/schemas.js";
+import { claudeCode } from "./claude-code.js";
+import { codex } from "./codex.js";
+import { geminiCli } from "./gemini-cli.js";
+import { goose } from "./goose.js";
+import { type AgentDefinition, installedAgent } from "./installed.js";
 import { nop } from "./nop.js";
+import { opencode } from "./opencode.js";
 import { oracle } from "./oracle.js";
 import type { AgentAdapter } from "./types.js";
 
-const ADAPTERS: ReadonlyMap<string, AgentAdapter> = new Map([oracle, nop].map((a) => [a.name, a]));
+/** The agent CLIs installed from npm, in Runloop's order. */
+const DEFINITIONS: ReadonlyMap<string, AgentDefinition> = new Map(
+  [claudeCode, codex, opencode, goose, geminiCli].map((d) => [d.name, d]),
+);
 
-/** Agents Runloop supports that have no local adapter yet. */
-const PLANNED = ["claude-code", "codex", "opencode", "goose", "gemini-cli"];
+const ADAPTERS: ReadonlyMap<string, AgentAdapter> = new Map([
+  ...[...DEFINITIONS.values()].map((d) => [d.name, installedAgent(d)] as const),
+  ...[oracle, nop].map((a) => [a.name, a] as const),
+]);
+
+/** The definition of an installed agent, or null for built-ins (oracle, nop). */
+export function agentDefinition(name: string): AgentDefinition | null {
+  return DEFINITIONS.get(name) ?? null;
+}
 
 export function supportedAgents(): string[] {
   return [...ADAPTERS.keys()];
@@ -20,9 +36,8 @@ export function getAdapter(name: string): AgentAdapter {
 }
 
 function unsupported(name: string): UsageError {
-  const planned = PLANNED.includes(name) ? ` (${name} is not wired up yet)` : "";
   return new UsageError(
-    `Unsupported agent: ${name}. Supported agents: ${supportedAgents().join(", ")}${planned}`,
+    `Unsupported agent: ${name}. Supported agents: ${supportedAgents().join(", ")}`,
   );
 }
 

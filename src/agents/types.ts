@@ -12,12 +12,16 @@ export interface AgentContext {
   timeoutMs: number | null;
   graceMs: number;
   signal: AbortSignal;
+  /** Where installed agents are cached on this machine (agentCacheDir() when absent). */
+  agentCacheDir?: string;
 }
 
 export interface AgentRunOutcome {
   exitCode: number | null;
   timedOut: boolean;
   cancelled: boolean;
+  /** Why a non-zero exit happened, when the agent's output says (rate limit, auth, network...). */
+  failure?: { type: string; message: string };
 }
 
 /**

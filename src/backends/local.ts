@@ -1,6 +1,6 @@
 import { accessSync, constants, lstatSync, readlinkSync } from "node:fs";
-import { cp, mkdir, readFile, rm, stat } from "node:fs/promises";
-import { delimiter, join, posix } from "node:path";
+import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { delimiter, dirname, join, posix } from "node:path";
 import type { Task } from "../benchmarks/task.js";
 import { EnvironmentError } from "../core/errors.js";
 import { runProcess } from "./process.js";
@@ -20,6 +20,8 @@ const SYSTEM_DIRS = ["/usr", "/etc", "/opt"];
 /** Top-level names that are symlinks into /usr on merged-/usr systems, directories elsewhere. */
 const ROOT_LINKS = ["/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
 const LOGS = "/logs";
+/** The sandbox user's home: one writable directory per trial that lives as long as the sandbox. */
+export const HOME = "/root";
 
 export const BWRAP_INSTALL_HINT =
   "bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) or pass --sandbox none to run unconfined";
@@ -60,18 +62,7 @@ export function bwrapArgs(plan: BwrapPlan, rootLinks: Record<string, string | "d
     if (kind === "dir") args.push("--ro-bind", name, name);
     else args.push("--symlink", kind, name);
   }
-  args.push(
-    "--dev",
-    "/dev",
-    "--proc",
-    "/proc",
-    "--tmpfs",
-    "/tmp",
-    "--tmpfs",
-    "/root",
-    "--tmpfs",
-    "/run",
-  );
+  args.push("--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run");
   for (const m of plan.mounts) args.push(m.writable ? "--bind" : "--ro-bind", m.host, m.sandbox);
   args.push("--unshare-all");
   if (plan.network) args.push("--share-net");
@@ -144,6 +135,7 @@ export class LocalBackend implements Backend {
     const workspace = join(req.scratchDir, "workspace");
     try {
       await mkdir(workspace, { recursive: true, mode: 0o700 });
+      await mkdir(join(req.scratchDir, "home"), { recursive: true, mode: 0o700 });
       for (const sub of ["agent", "verifier", "artifacts"]) {
         await mkdir(join(req.logsDir, sub), { recursive: true, mode: 0o700 });
       }
@@ -218,6 +210,8 @@ class LocalSandbox implements Sandbox {
     if (inLogs !== null) return join(this.req.logsDir, inLogs);
     const inWork = under(this.workdir);
     if (inWork !== null) return join(this.workspace, inWork);
+    const inHome = under(HOME);
+    if (inHome !== null) return join(this.req.scratchDir, "home", inHome);
     return null;
   }
 
@@ -235,6 +229,7 @@ class LocalSandbox implements Sandbox {
     const mounts: Mount[] = [
       { host: this.workspace, sandbox: this.workdir, writable: true },
       { host: this.req.logsDir, sandbox: LOGS, writable: true },
+      { host: join(this.req.scratchDir, "home"), sandbox: HOME, writable: true },
       ...this.extraMounts,
     ];
     const cwd = req.cwd ?? this.workdir;
@@ -271,6 +266,21 @@ class LocalSandbox implements Sandbox {
     this.extraMounts.push({ host: hostDir, sandbox: sandboxPath, writable: false });
   }
 
+  async writeFile(sandboxPath: string, content: string, mode = 0o600): Promise<void> {
+    const host = this.hostPath(sandboxPath);
+    if (host === null || posix.normalize(sandboxPath) === HOME) {
+      throw new SandboxError(
+        `can write only under ${HOME}, ${this.workdir} and ${LOGS}: ${sandboxPath}`,
+      );
+    }
+    try {
+      await mkdir(dirname(host), { recursive: true, mode: 0o700 });
+      await writeFile(host, content, { mode });
+    } catch (err) {
+      throw new SandboxError(`cannot write ${sandboxPath}: ${(err as Error).message}`);
+    }
+  }
+
   async clearDir(sandboxPath: string): Promise<void> {
     const host = this.logFile(sandboxPath);
     if (host === undefined) return;
@@ -281,7 +291,9 @@ class LocalSandbox implements Sandbox {
   async readFile(sandboxPath: string): Promise<string | null> {
     const host = this.hostPath(sandboxPath);
     if (host === null)
-      throw new SandboxError(`cannot read outside ${this.workdir} and ${LOGS}: ${sandboxPath}`);
+      throw new SandboxError(
+        `cannot read outside ${this.workdir}, ${HOME} and ${LOGS}: ${sandboxPath}`,
+      );
     try {
       return await readFile(host, "utf8");
     } catch (err) {

@@ -62,6 +62,11 @@ export interface Sandbox {
   exec(req: ExecRequest): Promise<ExecResult>;
   /** Make a host directory available read-only at an absolute sandbox path for every later exec. */
   upload(hostDir: string, sandboxPath: string): Promise<void>;
+  /**
+   * Write a file (creating its directories) under the sandbox user's home (/root), the workdir or
+   * /logs, e.g. an agent's configuration. Files are private to the sandbox's user.
+   */
+  writeFile(sandboxPath: string, content: string, mode?: number): Promise<void>;
   /** Empty a directory under /logs (e.g. /logs/verifier before the verifier runs). */
   clearDir(sandboxPath: string): Promise<void>;
   /** Contents of a file in the sandbox, or null when it does not exist. */

@@ -80,6 +80,11 @@ export const JobSpecSchema = z.object({
   env_vars: z.record(z.string(), z.string()),
   /** ENV_VAR -> secret name. Values are never stored. */
   secrets: z.record(z.string(), z.string()),
+  /**
+   * Per agent name: the variables (its keys, base URLs) it was given from the runner's environment.
+   * Names only; values are never stored.
+   */
+  agent_env: z.record(z.string(), z.array(z.string())).optional(),
   metadata: z.record(z.string(), z.string()),
   backend: BackendNameSchema,
   sandbox: SandboxModeSchema,

@@ -22,6 +22,10 @@ export interface RunJobOptions {
   tasks: readonly Task[];
   backend: Backend;
   secretValues: Readonly<Record<string, string>>;
+  /** Per agent name: its keys and base URLs from the host environment (never stored). */
+  agentEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Where installed agents are cached on this machine. */
+  agentCacheDir?: string;
   /** Abort to cancel: no new trials start, running ones are stopped and torn down. */
   signal: AbortSignal;
   rliVersion: string;
@@ -76,6 +80,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
           timeoutMultiplier: spec.timeout_multiplier,
           envVars: spec.env_vars,
           secretValues: opts.secretValues,
+          ...(opts.agentEnv !== undefined ? { agentEnv: opts.agentEnv } : {}),
+          ...(opts.agentCacheDir !== undefined ? { agentCacheDir: opts.agentCacheDir } : {}),
           signal: opts.signal,
         }),
       ),

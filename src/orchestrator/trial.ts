@@ -35,6 +35,13 @@ export interface TrialDeps {
   envVars: Readonly<Record<string, string>>;
   /** Resolved secret values by env var name; passed to the agent only, never stored. */
   secretValues: Readonly<Record<string, string>>;
+  /**
+   * Per agent name: its own keys and base URLs taken from the host environment (only that agent's;
+   * never stored). --env-vars and --secrets override them.
+   */
+  agentEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Where installed agents are cached on this machine. */
+  agentCacheDir?: string;
   /** Aborted when the job is cancelled. */
   signal: AbortSignal;
 }
@@ -205,6 +212,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       sandbox,
       env: {
         ...BASE_ENV,
+        ...(Object.hasOwn(deps.agentEnv ?? {}, agent.name) ? deps.agentEnv?.[agent.name] : {}),
         ...deps.envVars,
         ...deps.secretValues,
         RLI_AGENT_TIMEOUT_SEC: String(Math.round(timeouts.agent_run / 1000)),
@@ -212,6 +220,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       timeoutMs: timeouts.agent_run,
       graceMs: killGraceMs(timeouts.agent_run),
       signal: deps.signal,
+      ...(deps.agentCacheDir !== undefined ? { agentCacheDir: deps.agentCacheDir } : {}),
     };
 
     try {
@@ -248,11 +257,12 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
         `the agent did not finish within ${timeouts.agent_run / 1000} s`,
       );
     } else if (run.exitCode !== 0) {
+      const exit = `the agent exited with ${run.exitCode ?? "a signal"}`;
       fail(
         "agent_error",
         "agent_run",
-        "NonZeroAgentExitCodeError",
-        `the agent exited with ${run.exitCode ?? "a signal"}`,
+        run.failure?.type ?? "NonZeroAgentExitCodeError",
+        run.failure ? `${exit}: ${run.failure.message}` : exit,
       );
     }
 

@@ -87,7 +87,9 @@ function scenarioOutcome(r: TrialResult, scenarioName: string, jobDir: string) {
 
 function agentConfig(job: JobDoc, agent: AgentRef): AgentConfig {
   const env = job.spec.env_vars;
-  const secrets = job.spec.secrets;
+  // The agent's own keys came from the runner's environment under their own names.
+  const own = job.spec.agent_env?.[agent.name] ?? [];
+  const secrets = { ...Object.fromEntries(own.map((k) => [k, k])), ...job.spec.secrets };
   const environment = {
     ...(Object.keys(env).length > 0 ? { environment_variables: env } : {}),
     ...(Object.keys(secrets).length > 0 ? { secrets } : {}),

@@ -249,7 +249,7 @@ describe("rli benchmark-job run rejects bad input", () => {
     [
       "unknown agent",
       ["--agent", "gpt-agent:x", "--benchmark", "starter"],
-      /^Error: Unsupported agent: gpt-agent\. Supported agents: oracle, nop/,
+      /^Error: Unsupported agent: gpt-agent\. Supported agents: claude-code, codex, opencode, goose, gemini-cli, oracle, nop/,
     ],
     [
       "malformed agent spec",

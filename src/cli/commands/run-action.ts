@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { agentCacheDir } from "../../agents/install.js";
+import { resolveAgentEnv } from "../../agents/keys.js";
 import { parseAgentSpecs } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
 import { resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
@@ -89,6 +91,13 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     secretValues[envName] = value;
   }
 
+  // Each agent's own keys and base URLs from this environment; a missing required key stops here.
+  const agentEnv = resolveAgentEnv(
+    agents,
+    io.env,
+    new Set([...Object.keys(envVars), ...Object.keys(secretRefs)]),
+  );
+
   const resolved =
     flags.benchmark !== undefined
       ? await resolveBenchmark(flags.benchmark)
@@ -125,6 +134,9 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     timeout_multiplier: multiplier,
     env_vars: envVars,
     secrets: secretRefs,
+    ...(Object.values(agentEnv.names).some((n) => n.length > 0)
+      ? { agent_env: agentEnv.names }
+      : {}),
     metadata,
     backend: "local",
     sandbox: sandboxMode,
@@ -151,6 +163,8 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       tasks: resolved.tasks,
       backend,
       secretValues,
+      agentEnv: agentEnv.values,
+      agentCacheDir: agentCacheDir(io.env),
       signal: io.interrupt,
       rliVersion: rliVersion(),
       onEvent: (e) => view.onEvent(e),

@@ -50,6 +50,9 @@ class ScriptedBackend implements Backend {
       async upload(_host, path) {
         calls.push(`upload ${path}`);
       },
+      async writeFile(path) {
+        calls.push(`write ${path}`);
+      },
       async clearDir(path) {
         calls.push(`clear ${path}`);
       },

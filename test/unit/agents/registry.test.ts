@@ -13,7 +13,15 @@ const INVALID = (raw: string) =>
 
 describe("supportedAgents / getAdapter", () => {
   it("lists the agents with a local adapter", () => {
-    expect(supportedAgents()).toEqual(["oracle", "nop"]);
+    expect(supportedAgents()).toEqual([
+      "claude-code",
+      "codex",
+      "opencode",
+      "goose",
+      "gemini-cli",
+      "oracle",
+      "nop",
+    ]);
   });
 
   it("returns the adapter by name", () => {
@@ -23,14 +31,16 @@ describe("supportedAgents / getAdapter", () => {
 
   it("rejects an unknown agent with the supported list", () => {
     expect(() => getAdapter("foo")).toThrow(
-      new UsageError("Unsupported agent: foo. Supported agents: oracle, nop"),
+      new UsageError(
+        "Unsupported agent: foo. Supported agents: claude-code, codex, opencode, goose, gemini-cli, oracle, nop",
+      ),
     );
   });
 
-  it("says when a Runloop agent is planned but not wired up", () => {
-    expect(() => getAdapter("codex")).toThrow(
-      "Unsupported agent: codex. Supported agents: oracle, nop (codex is not wired up yet)",
-    );
+  it("has an adapter for each of Runloop's agents", () => {
+    for (const name of ["claude-code", "codex", "opencode", "goose", "gemini-cli"]) {
+      expect(getAdapter(name).name).toBe(name);
+    }
   });
 });
 
@@ -85,18 +95,23 @@ describe("parseAgentSpecs", () => {
   });
 
   it("rejects an unknown agent with Runloop's text", () => {
-    expect(errorOf(["foo:bar"])).toBe("Unsupported agent: foo. Supported agents: oracle, nop");
+    expect(errorOf(["foo:bar"])).toBe(
+      "Unsupported agent: foo. Supported agents: claude-code, codex, opencode, goose, gemini-cli, oracle, nop",
+    );
   });
 
-  it("rejects a Runloop agent that has no local adapter yet", () => {
-    expect(errorOf(["claude-code:claude-sonnet-4"])).toBe(
-      "Unsupported agent: claude-code. Supported agents: oracle, nop (claude-code is not wired up yet)",
+  it("requires a model for the installed agents, with Runloop's text", () => {
+    expect(errorOf(["claude-code"])).toBe(
+      'No model specified for agent "claude-code". Use format: --agent claude-code:model-name',
     );
+    expect(parseAgentSpecs(["claude-code:claude-sonnet-4-5"])).toEqual([
+      { name: "claude-code", model: "claude-sonnet-4-5" },
+    ]);
   });
 
   it("names the first bad value when several are given", () => {
     expect(errorOf(["oracle", "nope", ":x"])).toBe(
-      "Unsupported agent: nope. Supported agents: oracle, nop",
+      "Unsupported agent: nope. Supported agents: claude-code, codex, opencode, goose, gemini-cli, oracle, nop",
     );
   });
 

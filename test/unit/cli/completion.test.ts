@@ -36,7 +36,9 @@ function program() {
   return createProgram(fakeIo().io, exit);
 }
 
-const HINTS = { "--agent": ["oracle", "nop"] };
+const AGENTS = ["claude-code", "codex", "opencode", "goose", "gemini-cli", "oracle", "nop"];
+const HINTS = { "--agent": AGENTS };
+const SORTED_AGENTS = [...AGENTS].sort();
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let rliHome: string;
@@ -99,7 +101,7 @@ describe("completionTree", () => {
     });
     expect(flag("--sandbox")?.value).toEqual({ kind: "words", words: ["bubblewrap", "none"] });
     expect(flag("--agent")).toMatchObject({
-      value: { kind: "words", words: ["oracle", "nop"] },
+      value: { kind: "words", words: AGENTS },
       variadic: true,
     });
     expect(flag("--jobs-dir")?.value).toEqual({ kind: "dirs" });
@@ -197,10 +199,7 @@ describe("bash script", () => {
       ["rli", "bmj", "run", "--sandbox", ""],
       ["bubblewrap", "none"],
     ],
-    [
-      ["rli", "bmj", "run", "--agent", ""],
-      ["nop", "oracle"],
-    ],
+    [["rli", "bmj", "run", "--agent", ""], SORTED_AGENTS],
     [["rli", "bmj", "run", "--agent", "oracle", "n"], ["nop"]],
     [["rli", "bmj", "run", "--agent", "oracle", "--n-c"], ["--n-concurrent-trials"]],
     [["rli", "bmj", "run", "--n-attempts", ""], []],
@@ -292,7 +291,7 @@ zpty -d z
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);
     expect(complete("rli bmj summary x -o ")).toEqual(["json", "text", "yaml"]);
-    expect(complete("rli bmj run --agent ")).toEqual(["nop", "oracle"]);
+    expect(complete("rli bmj run --agent ")).toEqual(SORTED_AGENTS);
     expect(complete("rli bmj summary ", { RLI_HOME: rliHome })).toEqual([
       "job_20240501_120000_abcdef",
       "job_20240502_080000_123456",
@@ -334,8 +333,8 @@ describe("fish script", () => {
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);
     expect(complete("rli bmj summary x -o ")).toEqual(["json", "text", "yaml"]);
-    expect(complete("rli bmj run --agent ")).toEqual(["nop", "oracle"]);
-    expect(complete("rli bmj run --agent oracle ")).toEqual(["nop", "oracle"]);
+    expect(complete("rli bmj run --agent ")).toEqual(SORTED_AGENTS);
+    expect(complete("rli bmj run --agent oracle ")).toEqual(SORTED_AGENTS);
     expect(complete("rli bmj run --agent oracle --sandbox ")).toEqual(["bubblewrap", "none"]);
     expect(complete("rli bmj summary ", { RLI_HOME: rliHome })).toEqual([
       "job_20240501_120000_abcdef",
