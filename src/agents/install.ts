@@ -48,6 +48,20 @@ export interface InstallOptions {
   signal?: AbortSignal;
 }
 
+/** The line of npm's output that says why it failed (not the "complete log" pointer). */
+export function npmReason(log: string): string {
+  const lines = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const errors = lines.filter(
+    (l) =>
+      /^npm (error|ERR!)/.test(l) &&
+      !/complete log of this run|^npm (error|ERR!) (code|errno)\b/.test(l),
+  );
+  return (errors[0] ?? lines.at(-1) ?? "").replace(/^npm (error|ERR!)\s*/, "");
+}
+
 /** In-flight and finished installs of this process: concurrent trials share one install. */
 const inFlight = new Map<string, Promise<InstallResult>>();
 
@@ -108,7 +122,7 @@ async function install(pkg: NpmPackage, dir: string, opts: InstallOptions): Prom
     );
     if (result.exitCode !== 0) {
       const log = await readFile(logFile, "utf8").catch(() => "");
-      const last = log.trim().split("\n").filter(Boolean).at(-1) ?? "";
+      const last = npmReason(log);
       const why = result.timedOut
         ? "timed out"
         : result.cancelled

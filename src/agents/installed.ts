@@ -1,5 +1,5 @@
 import type { Usage } from "../core/schemas.js";
-import { classifyAgentFailure } from "./classify.js";
+import { type AgentFailure, classifyAgentFailure } from "./classify.js";
 import { agentCacheDir, ensureInstalled, type NpmPackage } from "./install.js";
 import type { AgentAdapter, AgentContext, AgentRunOutcome } from "./types.js";
 
@@ -45,7 +45,8 @@ export interface SandboxReader {
  */
 export interface AgentDefinition {
   name: string;
-  package: NpmPackage;
+  /** The npm package to install (cached, mounted at AGENT_ROOT); absent for an agent already present. */
+  package?: NpmPackage;
   requiresModel: boolean;
   /**
    * Environment variables the agent reads its credentials from. With `requiresAny`, at least one must
@@ -57,6 +58,16 @@ export interface AgentDefinition {
   prepare(input: PrepareInput): AgentRunPlan;
   /** The native transcript (the CLI's stdout and stderr), under /logs/agent. */
   transcript: string;
+  /**
+   * The error an agent reported in its transcript although it exited 0 (goose prints a model API error
+   * as a message and exits 0), or null. Without it, an exit 0 is a success.
+   */
+  reportedFailure?(transcript: string): AgentFailure | null;
+  /**
+   * Why a non-zero exit happened, read from the agent's own structured output (the transcript's tail),
+   * or null to fall back to the generic patterns of classify.ts.
+   */
+  classifyFailure?(transcript: string): AgentFailure | null;
   parseUsage(reader: SandboxReader): Promise<Usage>;
 }
 
@@ -75,6 +86,7 @@ export function installedAgent(def: AgentDefinition): AgentAdapter {
     name: def.name,
     requiresModel: def.requiresModel,
     async setup(ctx: AgentContext) {
+      if (def.package === undefined) return;
       const { dir } = await ensureInstalled(def.package, {
         cacheDir: ctx.agentCacheDir ?? agentCacheDir(),
         signal: ctx.signal,
@@ -109,7 +121,10 @@ export function installedAgent(def: AgentDefinition): AgentAdapter {
       };
       if (result.exitCode !== 0 && !result.timedOut && !result.cancelled) {
         const text = (await ctx.sandbox.readFile(def.transcript)) ?? "";
-        const failure = classifyAgentFailure(tail(text));
+        const failure = def.classifyFailure?.(tail(text)) ?? classifyAgentFailure(tail(text));
+        if (failure !== null) outcome.failure = failure;
+      } else if (result.exitCode === 0 && def.reportedFailure !== undefined) {
+        const failure = def.reportedFailure((await ctx.sandbox.readFile(def.transcript)) ?? "");
         if (failure !== null) outcome.failure = failure;
       }
       return outcome;

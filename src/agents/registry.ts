@@ -15,14 +15,28 @@ const DEFINITIONS: ReadonlyMap<string, AgentDefinition> = new Map(
   [claudeCode, codex, opencode, goose, geminiCli].map((d) => [d.name, d]),
 );
 
-const ADAPTERS: ReadonlyMap<string, AgentAdapter> = new Map([
+const ADAPTERS: Map<string, AgentAdapter> = new Map([
   ...[...DEFINITIONS.values()].map((d) => [d.name, installedAgent(d)] as const),
   ...[oracle, nop].map((a) => [a.name, a] as const),
 ]);
 
-/** The definition of an installed agent, or null for built-ins (oracle, nop). */
+/** Agents from --agent-config, registered for this process. */
+const CUSTOM = new Map<string, AgentDefinition>();
+
+/** The definition of an installed or custom agent, or null for built-ins (oracle, nop). */
 export function agentDefinition(name: string): AgentDefinition | null {
-  return DEFINITIONS.get(name) ?? null;
+  return DEFINITIONS.get(name) ?? CUSTOM.get(name) ?? null;
+}
+
+/** Load --agent-config and make its agents available to --agent (one-line errors, exit 2). */
+export async function registerAgentConfig(file: string): Promise<string[]> {
+  const { loadAgentConfig } = await import("./custom.js");
+  const defs = await loadAgentConfig(file, DEFINITIONS, new Set(ADAPTERS.keys()));
+  for (const def of defs) {
+    CUSTOM.set(def.name, def);
+    ADAPTERS.set(def.name, installedAgent(def));
+  }
+  return defs.map((d) => d.name);
 }
 
 export function supportedAgents(): string[] {

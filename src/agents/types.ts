@@ -20,7 +20,10 @@ export interface AgentRunOutcome {
   exitCode: number | null;
   timedOut: boolean;
   cancelled: boolean;
-  /** Why a non-zero exit happened, when the agent's output says (rate limit, auth, network...). */
+  /**
+   * Why the run failed, when the agent's output says (rate limit, auth, network...): after a non-zero
+   * exit, or an error the agent reported before exiting 0 (an agent_error too).
+   */
   failure?: { type: string; message: string };
 }
 

@@ -85,6 +85,8 @@ export const JobSpecSchema = z.object({
    * Names only; values are never stored.
    */
   agent_env: z.record(z.string(), z.array(z.string())).optional(),
+  /** The --agent-config file the job's custom agents came from (absolute path). */
+  agent_config: z.string().optional(),
   metadata: z.record(z.string(), z.string()),
   backend: BackendNameSchema,
   sandbox: SandboxModeSchema,

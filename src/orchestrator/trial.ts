@@ -256,8 +256,11 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
         "AgentTimeoutError",
         `the agent did not finish within ${timeouts.agent_run / 1000} s`,
       );
-    } else if (run.exitCode !== 0) {
-      const exit = `the agent exited with ${run.exitCode ?? "a signal"}`;
+    } else if (run.exitCode !== 0 || run.failure !== undefined) {
+      const exit =
+        run.exitCode === 0
+          ? "the agent exited with 0 after an error"
+          : `the agent exited with ${run.exitCode ?? "a signal"}`;
       fail(
         "agent_error",
         "agent_run",

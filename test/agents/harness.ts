@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runCli } from "../helpers/cli.js";
+import { registryEnv, runCli } from "../helpers/cli.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
 /** The one-file task every agent test runs: write /app/hello.txt containing "hello". */
@@ -60,6 +60,8 @@ export async function runAgentTrial(
           "agents",
         ),
       NO_COLOR: "1",
+      // npm must reach its registry to install the agent (this machine's CA, proxies).
+      ...registryEnv(),
       ...env,
     },
     { timeoutMs: 600_000 },

@@ -51,3 +51,23 @@ export function expectUsageError(r: CliResult, re: RegExp): void {
   expect(r.stderr).toMatch(/^Error: /);
   expect(lines[0]).toMatch(re);
 }
+
+/**
+ * The variables that let npm reach its registry from this machine (a custom CA, proxies): tests that
+ * install packages pass them through, as a user's shell would have them.
+ */
+export function registryEnv(): NodeJS.ProcessEnv {
+  const names = [
+    "NODE_EXTRA_CA_CERTS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "npm_config_registry",
+  ];
+  return Object.fromEntries(names.flatMap((n) => (process.env[n] ? [[n, process.env[n]]] : [])));
+}

@@ -1,7 +1,7 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { agentCacheDir } from "../../agents/install.js";
 import { resolveAgentEnv } from "../../agents/keys.js";
-import { parseAgentSpecs } from "../../agents/registry.js";
+import { parseAgentSpecs, registerAgentConfig } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
 import { resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
 import { EXIT, UsageError } from "../../core/errors.js";
@@ -63,6 +63,8 @@ async function detach(
 /** Validate everything, then run the job. Nothing is written before every input has been checked. */
 export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const output = outputFormat(flags.output);
+  const agentConfig = flags.agentConfig === undefined ? null : resolve(flags.agentConfig);
+  if (agentConfig !== null) await registerAgentConfig(agentConfig);
   const agents = parseAgentSpecs(flags.agent ?? []);
   const envVars = envPairs(flags.envVars ?? [], "env");
   const secretRefs = envPairs(flags.secrets ?? [], "secret");
@@ -138,6 +140,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       ? { agent_env: agentEnv.names }
       : {}),
     metadata,
+    ...(agentConfig !== null ? { agent_config: agentConfig } : {}),
     backend: "local",
     sandbox: sandboxMode,
   });

@@ -19,6 +19,7 @@ export interface RunFlags {
   backend: string;
   sandbox: string;
   detach?: boolean;
+  agentConfig?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -27,6 +28,9 @@ const EXAMPLES = `
 Examples:
   $ rli benchmark-job run --agent oracle --benchmark starter
   $ rli bmj run --agent oracle --agent nop --benchmark starter --n-attempts 2
+  $ ANTHROPIC_API_KEY=... rli bmj run --agent claude-code:claude-sonnet-4-5 --benchmark starter
+  $ rli bmj run --agent codex:gpt-5 --secrets OPENAI_API_KEY=MY_TEAM_OPENAI_KEY --benchmark starter
+  $ rli bmj run --agent-config agents.yaml --agent my-agent:my-model --benchmark starter
   $ rli bmj run --agent oracle --scenarios starter/fix-csv-quoting starter/js-debounce-leading-edge
   $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.benchmark_outcomes[].average_score'
   $ rli bmj run --agent oracle --agent nop --benchmark starter --detach && rli bmj watch latest
@@ -38,7 +42,14 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
   parent
     .command("run")
     .description("Run agents against a benchmark, one sandbox per trial, and score the results")
-    .option("--agent <agents...>", "agent to run, agent[:model]; repeatable (e.g. oracle, nop)")
+    .option(
+      "--agent <agents...>",
+      "agent to run, agent[:model]; repeatable (claude-code, codex, opencode, goose, gemini-cli, oracle, nop, or one from --agent-config)",
+    )
+    .option(
+      "--agent-config <file>",
+      "YAML file defining your own agents (install, command, env, keys, usage parser); see docs/agents.md",
+    )
     .option("--benchmark <id-or-name>", "built-in benchmark name or a directory of Harbor tasks")
     .option(
       "--scenarios <ids...>",
