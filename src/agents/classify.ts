@@ -8,19 +8,31 @@ export interface AgentFailure {
 
 // Checked in order; the first pattern that matches any line wins, scanning from the transcript's end
 // (the last error an agent printed is the one that stopped it).
+// An HTTP status counts only next to a word that makes it one ("status 429", "API Error: 429",
+// "HTTP 401", "429 Too Many Requests"): bare numbers (token counts, line numbers) are not statuses.
+const status = (codes: string, words: string): RegExp =>
+  new RegExp(
+    `(?:status|http|error|code)["':=\\s]{0,4}(?:${codes})\\b|\\b(?:${codes})\\s+(?:${words})`,
+    "i",
+  );
+
 const PATTERNS: readonly [type: string, pattern: RegExp][] = [
-  ["ApiRateLimitError", /\b429\b|rate[ _-]?limit|too many requests|resource[ _]exhausted/i],
-  ["ApiOverloadedError", /\b529\b|overloaded/i],
+  ["ApiRateLimitError", /rate[ _-]?limit|too many requests|resource[ _]exhausted/i],
+  ["ApiRateLimitError", status("429", "too many|rate")],
+  ["ApiOverloadedError", /overloaded/i],
+  ["ApiOverloadedError", status("529", "overloaded")],
   [
     "ApiAuthenticationError",
-    /\b401\b|unauthori[sz]ed|invalid (x-)?api[ -]?key|authentication|not logged in/i,
+    /unauthori[sz]ed|invalid[ _](x-)?api[ _-]?key|authentication[ _]error|not logged in|permission[ _]denied/i,
   ],
-  ["ModelNotFoundError", /model[^\n]{0,40}not (found|exist)|unknown model|\b404\b[^\n]*model/i],
+  ["ApiAuthenticationError", status("401|403", "unauthori|forbidden")],
+  ["ModelNotFoundError", /model[^\n]{0,40}not (found|exist)|unknown model|not_found_error/i],
   ["ContextWindowExceededError", /context (length|window)|prompt is too long|maximum context/i],
-  ["ApiInternalServerError", /\b50[0-4]\b|internal server error|bad gateway|service unavailable/i],
+  ["ApiInternalServerError", /internal server error|bad gateway|service unavailable|api_error/i],
+  ["ApiInternalServerError", status("50[0-4]", "internal|bad gateway|service|gateway")],
   [
     "NetworkConnectionError",
-    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|could not resolve host|connection (refused|reset|error)|fetch failed|network error/i,
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|could not resolve host|connection (refused|reset|error)|fetch failed|network error|error sending request/i,
   ],
 ];
 

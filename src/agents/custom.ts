@@ -16,7 +16,7 @@ import type { AgentDefinition, AgentRunPlan, PrepareInput, SandboxReader } from 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const AGENT_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 /** `name@version`, where a scoped name starts with @. */
-const NPM_SPEC = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*@[\w.+-]+$/i;
+const NPM_SPEC = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*@\d+\.\d+\.\d+([-+][\w.+-]+)?$/i;
 
 /** Placeholders an argv element may hold. */
 export const PLACEHOLDERS = [
@@ -107,7 +107,10 @@ export function toDefinition(
         timeout_sec: input.timeoutSec === null ? "" : String(input.timeoutSec),
       };
       const usesFile =
-        entry.instruction === "file" || entry.command.some((a) => a.includes("{instruction_file}"));
+        entry.instruction === "file" ||
+        [...entry.command, ...Object.values(entry.env)].some((a) =>
+          a.includes("{instruction_file}"),
+        );
       return {
         argv: entry.command.map((a) => fillPlaceholders(a, values)),
         env: Object.fromEntries(
@@ -123,7 +126,9 @@ export function toDefinition(
 
 function issueLine(file: string, issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join(".");
-  return `${file}: ${path || "(top level)"}: ${issue.message}`;
+  // A bad record key: zod reports "Invalid key in record"; the key's own rule says why.
+  const inner = issue.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+  return `${file}: ${path || "(top level)"}: ${inner ?? issue.message}`;
 }
 
 /** Read and check an agent definition file; every problem is one line naming the file and field. */

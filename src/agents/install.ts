@@ -57,7 +57,7 @@ export function npmReason(log: string): string {
   const errors = lines.filter(
     (l) =>
       /^npm (error|ERR!)/.test(l) &&
-      !/complete log of this run|^npm (error|ERR!) (code|errno)\b/.test(l),
+      !/complete log of this run|^npm (error|ERR!) (code|errno|syscall|file|path|dest)\b/.test(l),
   );
   return (errors[0] ?? lines.at(-1) ?? "").replace(/^npm (error|ERR!)\s*/, "");
 }
