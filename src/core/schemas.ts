@@ -29,7 +29,11 @@ export const PhaseTimingSchema = z.object({
 });
 export type PhaseTiming = z.infer<typeof PhaseTimingSchema>;
 
-/** Token usage and cost. Every field is null when unknown; an unknown is never reported as 0. */
+/**
+ * Token usage and cost. Every field is null when unknown; an unknown is never reported as 0.
+ * `input_tokens` counts prompt tokens neither read from nor written to a cache (Anthropic's split): the
+ * whole prompt is input + cache_read + cache_write, whatever the agent's own convention was.
+ */
 export const UsageSchema = z.object({
   input_tokens: z.number().int().nonnegative().nullable(),
   cache_read_tokens: z.number().int().nonnegative().nullable(),
