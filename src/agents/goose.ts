@@ -171,6 +171,9 @@ export const goose: AgentDefinition = {
   keys: { names: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY"], requiresAny: false },
   passEnv: ["ANTHROPIC_HOST", "OPENAI_HOST", "OPENAI_BASE_PATH", "GOOGLE_HOST"],
   transcript: TRANSCRIPT,
+  checkModel(model: string) {
+    gooseProvider(model);
+  },
   prepare(input: PrepareInput) {
     const { provider, model } = gooseProvider(input.model ?? "");
     const key = PROVIDER_KEYS[provider];

@@ -55,6 +55,11 @@ export interface AgentDefinition {
   keys: { names: readonly string[]; requiresAny: boolean };
   /** Other host variables handed to this agent when set (base URLs for gateways, provider options). */
   passEnv?: readonly string[];
+  /**
+   * Checks the model as the user typed it when the job is created, before anything starts; throws
+   * with the reason (e.g. "must be provider/model"). The same rule prepare() applies at run time.
+   */
+  checkModel?(model: string): void;
   prepare(input: PrepareInput): AgentRunPlan;
   /** The native transcript (the CLI's stdout and stderr), under /logs/agent. */
   transcript: string;

@@ -312,6 +312,9 @@ export const opencode: AgentDefinition = {
   keys: { names: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY"], requiresAny: false },
   passEnv: ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"],
   transcript: TRANSCRIPT,
+  checkModel(model: string) {
+    opencodeModel(model);
+  },
   prepare,
   reportedFailure: opencodeFailure,
   classifyFailure: opencodeExitFailure,

@@ -81,6 +81,13 @@ export function parseAgentSpecs(values: readonly string[]): AgentRef[] {
         `No model specified for agent "${name}". Use format: --agent ${name}:model-name`,
       );
     }
+    if (model !== null) {
+      try {
+        agentDefinition(name)?.checkModel?.(model);
+      } catch (err) {
+        throw new UsageError(`Invalid model for ${name}: ${(err as Error).message}`);
+      }
+    }
     const key = `${name}:${model ?? ""}`;
     if (seen.has(key)) throw new UsageError(`Agent given twice: "${raw}"`);
     seen.add(key);

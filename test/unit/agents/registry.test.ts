@@ -109,6 +109,19 @@ describe("parseAgentSpecs", () => {
     ]);
   });
 
+  it("checks provider/model names of opencode and goose before anything starts", () => {
+    expect(errorOf(["opencode:claude-sonnet"])).toBe(
+      'Invalid model for opencode: opencode needs a model as provider/model (e.g. opencode:anthropic/claude-sonnet-4-5); got "claude-sonnet"',
+    );
+    expect(errorOf(["goose:llama3"])).toMatch(
+      /^Invalid model for goose: goose needs a model as provider\/model .*; got "llama3"$/,
+    );
+    expect(parseAgentSpecs(["opencode:anthropic/claude-sonnet-4-5", "goose:gpt-4.1"])).toEqual([
+      { name: "opencode", model: "anthropic/claude-sonnet-4-5" },
+      { name: "goose", model: "gpt-4.1" },
+    ]);
+  });
+
   it("names the first bad value when several are given", () => {
     expect(errorOf(["oracle", "nope", ":x"])).toBe(
       "Unsupported agent: nope. Supported agents: claude-code, codex, opencode, goose, gemini-cli, oracle, nop",
