@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { requireBuild } from "./lib.js";
 
-const BENCHMARKS = ["cold-start", "summary-list", "scheduler", "local-overhead"];
+const BENCHMARKS = ["cold-start", "summary-list", "scheduler", "local-overhead", "agents"];
 
 requireBuild();
 const wanted = process.argv.slice(2);
