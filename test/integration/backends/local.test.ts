@@ -53,6 +53,29 @@ afterEach(async () => {
 });
 
 describe("local bubblewrap sandbox", () => {
+  it("keeps the home directory for the whole trial and writes files there for the agent", async () => {
+    await sandbox.writeFile("/root/.config/agent/settings.json", '{"a":1}\n');
+    expect(
+      (await exec("cat /root/.config/agent/settings.json; echo x > /root/state")).exitCode,
+    ).toBe(0);
+    expect(await output()).toBe('{"a":1}\n');
+    // A later exec sees what an earlier one left in /root (private /tmp does not survive).
+    const second = { stdoutPath: "/logs/agent/second.txt", stderrPath: "/logs/agent/second.txt" };
+    expect((await exec("cat /root/state; ls /tmp | wc -l", second)).exitCode).toBe(0);
+    expect(await readFile(join(logsDir, "agent", "second.txt"), "utf8")).toBe("x\n0\n");
+    expect(await sandbox.readFile("/root/state")).toBe("x\n");
+    // Only the sandbox's user reads what was written for it.
+    const host = join(scratchDir, "home", ".config", "agent", "settings.json");
+    expect((await import("node:fs")).statSync(host).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses to write outside the home, the workdir and /logs", async () => {
+    await expect(sandbox.writeFile("/etc/passwd", "x")).rejects.toThrow(
+      /can write only under \/root, .* and \/logs: \/etc\/passwd/,
+    );
+    await expect(sandbox.writeFile("/root", "x")).rejects.toThrow(/can write only under/);
+  });
+
   it("cannot write to the host even as root: read-only system dirs, no capabilities, no remount", async () => {
     const probe = `/etc/rli-escape-probe-${process.pid}`;
     const usrProbe = `/usr/rli-escape-probe-${process.pid}`;
