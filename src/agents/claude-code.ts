@@ -2,6 +2,7 @@ import { UNKNOWN_USAGE } from "../core/constants.js";
 import type { Usage } from "../core/schemas.js";
 import { type AgentFailure, classifyAgentFailure } from "./classify.js";
 import type { AgentDefinition, PrepareInput, SandboxReader } from "./installed.js";
+import { jsonObjects, shorten, tokenCount } from "./transcript.js";
 import { AgentSetupError } from "./types.js";
 
 /**
@@ -117,28 +118,6 @@ function prepare({ model, instruction, env, root, timeoutSec }: PrepareInput) {
 
 type Json = Record<string, unknown>;
 
-/** The JSON objects of a JSONL text; other lines (stderr, a torn first or last line) are skipped. */
-function jsonLines(text: string): Json[] {
-  const out: Json[] = [];
-  for (const line of text.split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith("{")) continue;
-    try {
-      const value = JSON.parse(trimmed) as unknown;
-      if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        out.push(value as Json);
-      }
-    } catch {
-      // not JSON, or cut
-    }
-  }
-  return out;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : null;
-}
-
 function cost(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
 }
@@ -169,10 +148,13 @@ function fromModelUsage(
   };
   let guessed = unknownCost;
   for (const m of Object.values(modelUsage as Record<string, Json>)) {
-    usage.input_tokens = add(usage.input_tokens, count(m?.inputTokens));
-    usage.cache_read_tokens = add(usage.cache_read_tokens, count(m?.cacheReadInputTokens));
-    usage.cache_write_tokens = add(usage.cache_write_tokens, count(m?.cacheCreationInputTokens));
-    usage.output_tokens = add(usage.output_tokens, count(m?.outputTokens));
+    usage.input_tokens = add(usage.input_tokens, tokenCount(m?.inputTokens));
+    usage.cache_read_tokens = add(usage.cache_read_tokens, tokenCount(m?.cacheReadInputTokens));
+    usage.cache_write_tokens = add(
+      usage.cache_write_tokens,
+      tokenCount(m?.cacheCreationInputTokens),
+    );
+    usage.output_tokens = add(usage.output_tokens, tokenCount(m?.outputTokens));
     if (m?.costBasis === "unknown") guessed = true;
   }
   const usd = guessed ? null : cost(totalCost);
@@ -202,10 +184,13 @@ function fromMessages(entries: Json[]): Usage | null {
   if (byId.size === 0) return null;
   const usage: Usage = { ...UNKNOWN_USAGE };
   for (const u of byId.values()) {
-    usage.input_tokens = add(usage.input_tokens, count(u.input_tokens));
-    usage.cache_read_tokens = add(usage.cache_read_tokens, count(u.cache_read_input_tokens));
-    usage.cache_write_tokens = add(usage.cache_write_tokens, count(u.cache_creation_input_tokens));
-    usage.output_tokens = add(usage.output_tokens, count(u.output_tokens));
+    usage.input_tokens = add(usage.input_tokens, tokenCount(u.input_tokens));
+    usage.cache_read_tokens = add(usage.cache_read_tokens, tokenCount(u.cache_read_input_tokens));
+    usage.cache_write_tokens = add(
+      usage.cache_write_tokens,
+      tokenCount(u.cache_creation_input_tokens),
+    );
+    usage.output_tokens = add(usage.output_tokens, tokenCount(u.output_tokens));
   }
   return usage;
 }
@@ -217,7 +202,7 @@ function fromMessages(entries: Json[]): Usage | null {
  * session's assistant messages de-duplicated by id (main thread only, cost unknown).
  */
 export async function claudeUsage(reader: SandboxReader): Promise<Usage> {
-  const events = jsonLines((await reader.read(TRANSCRIPT)) ?? "");
+  const events = jsonObjects((await reader.read(TRANSCRIPT)) ?? "");
   const result = events.findLast((e) => e.type === "result");
   if (result !== undefined) {
     const usage = fromModelUsage(result.modelUsage, result.total_cost_usd, false);
@@ -230,7 +215,7 @@ export async function claudeUsage(reader: SandboxReader): Promise<Usage> {
     `${CLAUDE_CONFIG_DIR}/projects/${projectSlug(init.cwd)}/${init.session_id}.jsonl`,
   );
   if (session === null) return UNKNOWN_USAGE;
-  const entries = jsonLines(session);
+  const entries = jsonObjects(session);
   const state = entries.findLast((e) => e.type === "cost-state");
   if (state !== undefined) {
     const usage = fromModelUsage(
@@ -258,11 +243,6 @@ function apiErrorType(status: number | null, type: unknown, api: unknown): strin
   return undefined;
 }
 
-function shorten(s: string): string {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > 300 ? `${one.slice(0, 297)}...` : one;
-}
-
 /**
  * Why claude exited non-zero: the text of its final `result` when that is an error (e.g. "429
  * rate_limit_error: API Error: Request rejected (429) · …"), typed by the API error status and type it
@@ -270,7 +250,7 @@ function shorten(s: string): string {
  * read the transcript).
  */
 export function classifyClaudeFailure(transcript: string): AgentFailure | null {
-  const result = jsonLines(transcript).findLast((e) => e.type === "result");
+  const result = jsonObjects(transcript).findLast((e) => e.type === "result");
   if (result === undefined || result.is_error !== true) return null;
   const text =
     typeof result.result === "string" && result.result.trim() !== ""
@@ -278,7 +258,7 @@ export function classifyClaudeFailure(transcript: string): AgentFailure | null {
       : Array.isArray(result.errors) && result.errors.length > 0
         ? result.errors.map(String).join("; ")
         : String(result.subtype ?? "error");
-  const status = count(result.api_error_status);
+  const status = tokenCount(result.api_error_status);
   const type =
     apiErrorType(status, result.api_error_type, result.api_error) ??
     classifyAgentFailure(text)?.type ??

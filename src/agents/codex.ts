@@ -3,6 +3,7 @@ import { UNKNOWN_USAGE } from "../core/constants.js";
 import type { Usage } from "../core/schemas.js";
 import { type AgentFailure, classifyAgentFailure } from "./classify.js";
 import type { AgentDefinition, AgentRunPlan, PrepareInput, SandboxReader } from "./installed.js";
+import { jsonObjects, shorten, tokenCount } from "./transcript.js";
 import { AgentSetupError } from "./types.js";
 
 /**
@@ -150,11 +151,6 @@ interface TurnUsage {
   output_tokens?: unknown;
 }
 
-/** A token count, or null when the field is absent or not a count. */
-function count(v: unknown): number | null {
-  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : null;
-}
-
 /** a + b where a null (unknown) stays unknown. */
 function add(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : a + b;
@@ -176,14 +172,14 @@ export function parseCodexUsage(transcript: string): Usage {
   for (const event of events(transcript)) {
     if (event.type !== "turn.completed" || !isTable(event.usage)) continue;
     const u = event.usage as TurnUsage;
-    const total = count(u.input_tokens);
-    const read = count(u.cached_input_tokens);
-    const write = count(u.cache_write_input_tokens);
+    const total = tokenCount(u.input_tokens);
+    const read = tokenCount(u.cached_input_tokens);
+    const write = tokenCount(u.cache_write_input_tokens);
     turns++;
     input = add(input, total === null ? null : Math.max(0, total - (read ?? 0) - (write ?? 0)));
     cacheRead = add(cacheRead, read);
     cacheWrite = add(cacheWrite, write);
-    output = add(output, count(u.output_tokens));
+    output = add(output, tokenCount(u.output_tokens));
   }
   if (turns === 0) return UNKNOWN_USAGE;
   return {
@@ -196,25 +192,12 @@ export function parseCodexUsage(transcript: string): Usage {
   };
 }
 
-/** The JSON events of a `codex exec --json` transcript, skipping the other lines (stderr). */
+/**
+ * The JSON events of a `codex exec --json` transcript, skipping the other lines (stderr): only objects
+ * with a string `type` count.
+ */
 function events(transcript: string): Table[] {
-  const out: Table[] = [];
-  for (const raw of transcript.split("\n")) {
-    const line = raw.trim();
-    if (!line.startsWith("{")) continue;
-    try {
-      const e = JSON.parse(line) as unknown;
-      if (isTable(e) && typeof e.type === "string") out.push(e);
-    } catch {
-      // A torn or foreign line.
-    }
-  }
-  return out;
-}
-
-function clip(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+  return jsonObjects(transcript).filter((e) => typeof e.type === "string");
 }
 
 /** The error of the last failed turn (codex's `turn.failed` event), or null when no turn failed. */
@@ -222,7 +205,9 @@ function failedTurn(all: Table[]): AgentFailure | null {
   const last = all.filter((e) => e.type === "turn.failed" || e.type === "turn.completed").pop();
   if (last?.type !== "turn.failed") return null;
   const error = isTable(last.error) ? last.error : {};
-  const message = clip(typeof error.message === "string" ? error.message : JSON.stringify(error));
+  const message = shorten(
+    typeof error.message === "string" ? error.message : JSON.stringify(error),
+  );
   return { type: classifyAgentFailure(message)?.type ?? "AgentReportedError", message };
 }
 
@@ -247,7 +232,7 @@ export function codexFailure(transcript: string): AgentFailure {
     (fatal?.message as string | undefined);
   if (line === undefined)
     return { type: "NonZeroAgentExitCodeError", message: "codex printed no error" };
-  const message = clip(line);
+  const message = shorten(line);
   return { type: classifyAgentFailure(message)?.type ?? "NonZeroAgentExitCodeError", message };
 }
 

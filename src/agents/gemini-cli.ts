@@ -1,6 +1,8 @@
+import { UNKNOWN_USAGE } from "../core/constants.js";
 import type { Usage } from "../core/schemas.js";
 import { type AgentFailure, classifyAgentFailure } from "./classify.js";
 import type { AgentDefinition, SandboxReader } from "./installed.js";
+import { jsonObjects, shorten } from "./transcript.js";
 import { AgentSetupError } from "./types.js";
 
 /**
@@ -78,21 +80,7 @@ export function geminiSettings(timeoutSec: number | null): Record<string, unknow
 
 type Json = Record<string, unknown>;
 
-function jsonLines(text: string): Json[] {
-  const out: Json[] = [];
-  for (const line of text.split("\n")) {
-    const t = line.trim();
-    if (!t.startsWith("{")) continue;
-    try {
-      const v: unknown = JSON.parse(t);
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) out.push(v as Json);
-    } catch {
-      // not one of gemini's events (its stderr shares the transcript)
-    }
-  }
-  return out;
-}
-
+/** A count to sum: 0 when absent or not positive, rounded (unlike tokenCount, no unknown here). */
 function count(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
 }
@@ -174,7 +162,7 @@ function usageFromSession(text: string): Usage | null {
       messages.set(r.id, r);
     }
   };
-  for (const record of jsonLines(text)) {
+  for (const record of jsonObjects(text)) {
     add(record);
     const set = record.$set as Json | undefined;
     if (Array.isArray(set?.messages)) for (const m of set.messages) add(m);
@@ -197,20 +185,11 @@ function usageFromSession(text: string): Usage | null {
 
 /** Token usage of a run from its transcript, else its session file; all null when neither has any. */
 export async function geminiUsage(reader: SandboxReader): Promise<Usage> {
-  const events = jsonLines((await reader.read(TRANSCRIPT)) ?? "");
+  const events = jsonObjects((await reader.read(TRANSCRIPT)) ?? "");
   const fromResult = usageFromResult(events);
   if (fromResult !== null) return fromResult;
   const session = await readSession(reader, events);
-  return (
-    (session !== null ? usageFromSession(session) : null) ?? {
-      input_tokens: null,
-      cache_read_tokens: null,
-      cache_write_tokens: null,
-      output_tokens: null,
-      cost_usd: null,
-      cost_source: "unknown",
-    }
-  );
+  return (session !== null ? usageFromSession(session) : null) ?? UNKNOWN_USAGE;
 }
 
 /** Google RPC statuses (in the API errors gemini prints) by the failure they mean. */
@@ -236,18 +215,15 @@ const API_ERROR = /\\?"code\\?"\s*:\s*(\d{3})\s*,.*?\\?"status\\?"\s*:\s*\\?"([A
 // `Attempt 1 failed with status 429.`, `status: 429`
 const HTTP_LINE = /\bstatus:? (\d{3})\b/g;
 
-function shorten(s: string): string {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > 300 ? `${one.slice(0, 297)}...` : one;
-}
-
 /**
  * Why gemini exited non-zero: the message of its stream-json `result` error, typed by the last API error
  * it printed (status code and Google RPC status, e.g. 429 RESOURCE_EXHAUSTED, which its message may not
  * mention), else by the generic patterns; null when it printed no result error (generic fallback).
  */
 export function classifyGeminiFailure(transcript: string): AgentFailure | null {
-  const result = jsonLines(transcript).findLast((e) => e.type === "result" && e.status === "error");
+  const result = jsonObjects(transcript).findLast(
+    (e) => e.type === "result" && e.status === "error",
+  );
   const error = result?.error as Json | undefined;
   if (typeof error?.message !== "string") return null;
   const message = shorten(error.message);

@@ -1,6 +1,8 @@
+import { UNKNOWN_USAGE } from "../core/constants.js";
 import type { Usage } from "../core/schemas.js";
 import { type AgentFailure, classifyAgentFailure } from "./classify.js";
 import type { AgentDefinition, PrepareInput } from "./installed.js";
+import { jsonObjects, tokenCount } from "./transcript.js";
 import { AgentSetupError } from "./types.js";
 
 const BINARY = "node_modules/@aaif/goose-binary-linux-x64/bin/goose";
@@ -57,23 +59,12 @@ interface StreamEvent {
   cost_usd?: unknown;
 }
 
-/** The JSON events of a `--output-format stream-json` transcript (the banner and stderr lines skipped). */
+/**
+ * The JSON events of a `--output-format stream-json` transcript (the banner and stderr lines skipped).
+ * Unlike the other agents' transcripts, lines are not trimmed: an event starts at a line's first character.
+ */
 function events(transcript: string): StreamEvent[] {
-  const out: StreamEvent[] = [];
-  for (const line of transcript.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const event = JSON.parse(line) as unknown;
-      if (event !== null && typeof event === "object") out.push(event as StreamEvent);
-    } catch {
-      // a torn last line
-    }
-  }
-  return out;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : null;
+  return jsonObjects(transcript, { trim: false }) as StreamEvent[];
 }
 
 /** The texts of a message's content items (text, and the `error` items goose writes itself). */
@@ -126,23 +117,15 @@ export function gooseFailure(transcript: string): AgentFailure | null {
 export function gooseUsage(transcript: string): Usage {
   const all = events(transcript);
   const done = all.filter((e) => e.type === "complete").pop();
-  const unknown: Usage = {
-    input_tokens: null,
-    cache_read_tokens: null,
-    cache_write_tokens: null,
-    output_tokens: null,
-    cost_usd: null,
-    cost_source: "unknown",
-  };
-  if (done === undefined) return unknown;
-  const prompt = count(done.input_tokens);
-  const output = count(done.output_tokens);
-  const cacheRead = count(done.cache_read_input_tokens);
-  const cacheWrite = count(done.cache_write_input_tokens);
+  if (done === undefined) return UNKNOWN_USAGE;
+  const prompt = tokenCount(done.input_tokens);
+  const output = tokenCount(done.output_tokens);
+  const cacheRead = tokenCount(done.cache_read_input_tokens);
+  const cacheWrite = tokenCount(done.cache_write_input_tokens);
   const replied = all.some(
     (e) => e.type === "message" && e.message?.metadata?.inference !== undefined,
   );
-  if (replied && !prompt && !output) return unknown;
+  if (replied && !prompt && !output) return UNKNOWN_USAGE;
   const uncached = prompt === null ? null : prompt - (cacheRead ?? 0) - (cacheWrite ?? 0);
   const cost =
     typeof done.cost_usd === "number" && Number.isFinite(done.cost_usd) && done.cost_usd >= 0

@@ -8,6 +8,7 @@ import {
   SANDBOX_HOME,
   type SandboxReader,
 } from "./installed.js";
+import { jsonObjects, shorten, tokenCount } from "./transcript.js";
 import { AgentSetupError } from "./types.js";
 
 /**
@@ -204,22 +205,7 @@ interface StreamEvent {
 
 /** The JSON events of a `--format json` transcript (log lines on stderr skipped). */
 function events(transcript: string): StreamEvent[] {
-  const out: StreamEvent[] = [];
-  for (const raw of transcript.split("\n")) {
-    const line = raw.trim();
-    if (!line.startsWith("{")) continue;
-    try {
-      const event = JSON.parse(line) as unknown;
-      if (isObject(event)) out.push(event as StreamEvent);
-    } catch {
-      // a torn last line, or a log line that starts with a brace
-    }
-  }
-  return out;
-}
-
-function count(v: unknown): number | null {
-  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : null;
+  return jsonObjects(transcript) as StreamEvent[];
 }
 
 function add(a: number | null, b: number | null): number | null {
@@ -252,10 +238,10 @@ export function parseOpencodeUsage(transcript: string): Usage {
   for (const part of steps.values()) {
     const t = isObject(part.tokens) ? part.tokens : {};
     const cache = isObject(t.cache) ? t.cache : {};
-    input = add(input, count(t.input));
-    cacheRead = add(cacheRead, count(cache.read));
-    cacheWrite = add(cacheWrite, count(cache.write));
-    output = add(output, add(count(t.output), count(t.reasoning) ?? 0));
+    input = add(input, tokenCount(t.input));
+    cacheRead = add(cacheRead, tokenCount(cache.read));
+    cacheWrite = add(cacheWrite, tokenCount(cache.write));
+    output = add(output, add(tokenCount(t.output), tokenCount(t.reasoning) ?? 0));
     const c = part.cost;
     cost = cost !== null && typeof c === "number" && Number.isFinite(c) && c >= 0 ? cost + c : null;
   }
@@ -287,7 +273,7 @@ export function opencodeFailure(transcript: string): AgentFailure | null {
   const status = typeof data.statusCode === "number" ? ` (HTTP ${data.statusCode})` : "";
   const text = typeof data.message === "string" ? data.message : JSON.stringify(err);
   const line = `${name}${status}: ${text}`.replace(/\s+/g, " ").trim();
-  const message = line.length > 300 ? `${line.slice(0, 297)}...` : line;
+  const message = shorten(line);
   const classified = classifyAgentFailure(line);
   return { type: classified?.type ?? "AgentReportedError", message };
 }

@@ -256,7 +256,10 @@ describe("opencode (real CLI against the scripted model server)", () => {
       "the agent exited with 1: APIError (HTTP 401): invalid x-api-key",
     );
     // Not retryable: one request.
-    expect(MODEL_POSTS(server, "/v1/messages")).toHaveLength(1);
+    expect(
+      MODEL_POSTS(server, "/v1/messages"),
+      JSON.stringify(server.requests.map((r) => [r.method, r.path, r.model, r.decision])),
+    ).toHaveLength(1);
   });
 
   it("a model server that never answers: agent_timeout after --timeout, and no opencode process is left", async () => {
