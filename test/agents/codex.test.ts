@@ -1,10 +1,9 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ModelServer, startModelServer } from "../fakes/model-server.js";
 import { expectUsageError } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { type AgentRun, runAgentTrial } from "./harness.js";
+import { type AgentRun, files, jobDir, runAgentTrial } from "./harness.js";
 
 // The real codex CLI (@openai/codex, installed into the agent cache on first use) in a bubblewrap
 // sandbox, against the scripted OpenAI Responses server.
@@ -20,24 +19,6 @@ afterEach(async () => {
   server = null;
   run = null;
 });
-
-/** Every regular file under `dir`, recursively. */
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
-/** The job directory of a trial: logs_dir is <job>/trials/<trial>/<logs>. */
-function jobDir(logsDir: string): string {
-  const at = logsDir.lastIndexOf("/trials/");
-  expect(at).toBeGreaterThan(0);
-  return logsDir.slice(0, at);
-}
 
 describe("codex against the fake OpenAI Responses server", () => {
   it("runs the shell tool, passes, and reports exactly the usage the server reported", async () => {

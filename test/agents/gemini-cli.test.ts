@@ -1,10 +1,9 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ModelServer, runCommandScript, startModelServer } from "../fakes/model-server.js";
 import { expectUsageError } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { type AgentRun, runAgentTrial } from "./harness.js";
+import { type AgentRun, files, jobDir, runAgentTrial } from "./harness.js";
 
 // The real gemini CLI (@google/gemini-cli, installed into the agent cache on first use) in a bubblewrap
 // sandbox, against the scripted Gemini API server.
@@ -26,24 +25,6 @@ afterEach(async () => {
   server = null;
   run = null;
 });
-
-/** Every regular file under `dir`, recursively. */
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
-/** The job directory of a trial: logs_dir is <job>/trials/<trial>/<logs>. */
-function jobDir(logsDir: string): string {
-  const at = logsDir.lastIndexOf("/trials/");
-  expect(at).toBeGreaterThan(0);
-  return logsDir.slice(0, at);
-}
 
 describe("gemini-cli against the fake Gemini API server", () => {
   it("runs the shell tool, passes, and reports exactly the usage the server reported", async () => {
@@ -128,7 +109,6 @@ describe("gemini-cli against the fake Gemini API server", () => {
     });
     // With 40 s, the adapter lets gemini make 3 attempts per request (backoff about 5 s, then 10 s), so
     // it gives up and says why well before the deadline.
-    const started = Date.now();
     run = await runAgentTrial(
       "gemini-cli:gemini-2.5-pro",
       { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: server.url },
@@ -143,7 +123,6 @@ describe("gemini-cli against the fake Gemini API server", () => {
       /^the agent exited with \d+: 429 RESOURCE_EXHAUSTED: \[API Error: Resource has been exhausted/,
     );
     expect(server.requests.map((r) => r.decision)).toEqual(["status", "status", "status"]);
-    expect(Date.now() - started).toBeLessThan(40_000);
     // gemini's own stats: no response succeeded, so nothing was spent.
     expect(t.usage).toMatchObject({ input_tokens: 0, output_tokens: 0, cache_read_tokens: 0 });
   });

@@ -1,5 +1,3 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_USAGE,
@@ -8,50 +6,18 @@ import {
   type Script,
   startModelServer,
 } from "../fakes/model-server.js";
-import { type AgentRun, runAgentTrial } from "./harness.js";
+import {
+  type AgentRun,
+  filesContaining,
+  jobDir,
+  MODEL_POSTS,
+  processesWithEnv,
+  runAgentTrial,
+} from "./harness.js";
 
 // Dummy keys, unique enough that finding one in a file means the adapter wrote it there.
 const OPENAI_KEY = "sk-rli-goose-openai-5c1e9a7d";
 const ANTHROPIC_KEY = "sk-ant-rli-goose-3b8f0d2e";
-
-/** Every file under `dir` (the job's whole directory tree), as paths. */
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
-  }
-  return out;
-}
-
-/** The files under `dir` whose bytes contain `secret`. */
-async function filesContaining(dir: string, secret: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const f of await files(dir)) {
-    if ((await readFile(f)).includes(secret)) hits.push(f);
-  }
-  return hits;
-}
-
-/** The job directory holding a trial's logs dir (…/jobs/<job>/trials/<trial>/logs or similar). */
-function jobDir(logsDir: string): string {
-  const parts = logsDir.split("/");
-  const jobs = parts.lastIndexOf("jobs");
-  return parts.slice(0, jobs + 2).join("/");
-}
-
-/** Host pids whose environment holds `entry` (sandboxed processes included): goose runs of this test. */
-async function processesWithEnv(entry: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const environ = await readFile(`/proc/${name}/environ`).catch(() => null);
-    if (environ?.toString("utf8").split("\0").includes(entry)) pids.push(Number(name));
-  }
-  return pids;
-}
-
-const MODEL_POSTS = (s: ModelServer, path: string) =>
-  s.requests.filter((r) => r.method === "POST" && r.path === path);
 
 describe("goose (real CLI against the scripted model server)", () => {
   let server: ModelServer | null = null;
@@ -139,12 +105,10 @@ describe("goose (real CLI against the scripted model server)", () => {
       message: "Rate limit reached for gpt-4.1 on requests per min (RPM): Limit 3, Used 3.",
     });
     server = await startModelServer({ script });
-    const started = Date.now();
     run = await runAgentTrial("goose:openai/gpt-4.1", {
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_HOST: server.url,
     });
-    expect(Date.now() - started).toBeLessThan(60_000);
     const trial = run.trial;
     expect(trial, run.stderr).not.toBeNull();
     if (trial === null) return;
@@ -202,7 +166,6 @@ describe("goose (real CLI against the scripted model server)", () => {
     expect(trial.exception?.type).toBe("AgentTimeoutError");
     expect(trial.exception?.message).toContain("8 s");
     expect(elapsed).toBeGreaterThanOrEqual(8_000);
-    expect(elapsed).toBeLessThan(60_000);
     expect(MODEL_POSTS(server, "/v1/chat/completions").length).toBeGreaterThanOrEqual(1);
     // Killed before its `complete` event: usage unknown, not 0.
     expect(trial.usage.input_tokens).toBeNull();

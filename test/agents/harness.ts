@@ -1,5 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ModelServer } from "../fakes/model-server.js";
 import { registryEnv, runCli } from "../helpers/cli.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
@@ -88,3 +89,43 @@ export async function runAgentTrial(
     cleanup: home.cleanup,
   };
 }
+
+/** Every regular file under `dir` (recursively), as absolute paths. */
+export async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out.sort();
+}
+
+/** The files under `dir` whose bytes contain `secret` (a key must be in none of a job's files). */
+export async function filesContaining(dir: string, secret: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const f of await files(dir)) {
+    if ((await readFile(f)).includes(secret)) hits.push(f);
+  }
+  return hits;
+}
+
+/** The job directory of a trial: its logs_dir is <job>/trials/<trial>/<logs>. */
+export function jobDir(logsDir: string): string {
+  const at = logsDir.lastIndexOf("/trials/");
+  if (at <= 0) throw new Error(`not a trial's logs dir: ${logsDir}`);
+  return logsDir.slice(0, at);
+}
+
+/** Host pids whose environment holds `entry` (sandboxed processes included): this test's agent runs. */
+export async function processesWithEnv(entry: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const environ = await readFile(`/proc/${name}/environ`).catch(() => null);
+    if (environ?.toString("utf8").split("\0").includes(entry)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/** The POST requests the fake model server got on `path`. */
+export const MODEL_POSTS = (s: ModelServer, path: string) =>
+  s.requests.filter((r) => r.method === "POST" && r.path === path);

