@@ -79,3 +79,8 @@ export function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
 }
+
+/** True for a RunloopApiError with status 404 (the resource does not exist or is not visible to this key). */
+export function isNotFound(err: unknown): err is RunloopApiError {
+  return err instanceof RunloopApiError && err.status === 404;
+}
