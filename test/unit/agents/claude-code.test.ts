@@ -12,7 +12,6 @@ import {
 } from "../../../src/agents/claude-code.js";
 import { installedAgent, type PrepareInput } from "../../../src/agents/installed.js";
 import { AgentSetupError } from "../../../src/agents/types.js";
-import type { ExecRequest, ExecResult, Sandbox } from "../../../src/backends/types.js";
 import { loadTask } from "../../../src/benchmarks/task.js";
 import {
   type ModelServer,
@@ -22,6 +21,7 @@ import {
 } from "../../fakes/model-server.js";
 import { anthropic } from "../../fakes/protocols/anthropic.js";
 import { thrownBy } from "../../helpers/errors.js";
+import { fakeSandbox } from "../../helpers/fake-sandbox.js";
 import { FIXTURES } from "../../helpers/tasks.js";
 
 // Lines as claude 2.1.332 wrote them in our sandbox against the scripted model server (120 in, 30 out,
@@ -443,30 +443,6 @@ describe("classifyClaudeFailure", () => {
     expect(classifyClaudeFailure("Segmentation fault\n")).toBeNull();
   });
 });
-
-/** A sandbox whose exec writes `transcript` and exits with `exitCode`. */
-function fakeSandbox(transcript: string, exitCode: number): Sandbox & { execs: ExecRequest[] } {
-  const files = new Map<string, string>();
-  const execs: ExecRequest[] = [];
-  return {
-    workdir: "/app",
-    execs,
-    async exec(req: ExecRequest): Promise<ExecResult> {
-      execs.push(req);
-      if (req.stdoutPath) files.set(req.stdoutPath, transcript);
-      return { exitCode, signal: null, timedOut: false, cancelled: false, durationMs: 5 };
-    },
-    async upload() {},
-    async writeFile(path, content) {
-      files.set(path, content);
-    },
-    async clearDir() {},
-    async readFile(path) {
-      return files.get(path) ?? null;
-    },
-    async teardown() {},
-  };
-}
 
 describe("installedAgent(claudeCode).run", () => {
   async function runWith(transcript: string, exitCode: number) {

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { goose, gooseFailure, gooseProvider, gooseUsage } from "../../../src/agents/goose.js";
 import { installedAgent, type PrepareInput } from "../../../src/agents/installed.js";
 import { AgentSetupError } from "../../../src/agents/types.js";
-import type { ExecRequest, ExecResult, Sandbox } from "../../../src/backends/types.js";
 import { loadTask } from "../../../src/benchmarks/task.js";
 import { thrownBy } from "../../helpers/errors.js";
+import { fakeSandbox } from "../../helpers/fake-sandbox.js";
 import { FIXTURES } from "../../helpers/tasks.js";
 
 // Transcripts as goose 1.52.0 wrote them against the scripted model server (ids shortened).
@@ -269,34 +269,6 @@ describe("gooseFailure", () => {
     });
   });
 });
-
-/** A sandbox whose exec "runs" goose by writing `transcript` and exiting with `exitCode`. */
-function fakeSandbox(
-  transcript: string,
-  exitCode: number,
-): Sandbox & { files: Map<string, string>; execs: ExecRequest[] } {
-  const files = new Map<string, string>();
-  const execs: ExecRequest[] = [];
-  return {
-    workdir: "/app",
-    files,
-    execs,
-    async exec(req: ExecRequest): Promise<ExecResult> {
-      execs.push(req);
-      if (req.stdoutPath) files.set(req.stdoutPath, transcript);
-      return { exitCode, signal: null, timedOut: false, cancelled: false, durationMs: 5 };
-    },
-    async upload() {},
-    async writeFile(path, content) {
-      files.set(path, content);
-    },
-    async clearDir() {},
-    async readFile(path) {
-      return files.get(path) ?? null;
-    },
-    async teardown() {},
-  };
-}
 
 describe("installedAgent(goose).run", () => {
   async function runWith(transcript: string, exitCode: number) {
