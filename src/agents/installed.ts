@@ -92,6 +92,10 @@ export function installedAgent(def: AgentDefinition): AgentAdapter {
     requiresModel: def.requiresModel,
     async setup(ctx: AgentContext) {
       if (def.package === undefined) return;
+      if (ctx.sandbox.installPackage !== undefined) {
+        await ctx.sandbox.installPackage(def.package, AGENT_ROOT, ctx.signal);
+        return;
+      }
       const { dir } = await ensureInstalled(def.package, {
         cacheDir: ctx.agentCacheDir ?? agentCacheDir(),
         signal: ctx.signal,

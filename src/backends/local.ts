@@ -122,6 +122,9 @@ export class LocalBackend implements Backend {
   }
 
   unsupportedReason(task: Task): string | null {
+    if (task.runloop !== undefined) {
+      return `scenario ${task.id} is hosted on Runloop; run it with --backend runloop, or as a server-side job`;
+    }
     if (task.environment.kind === "host") return null;
     const what = task.environment.dockerfile
       ? "environment/Dockerfile"

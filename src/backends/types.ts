@@ -69,6 +69,20 @@ export interface Sandbox {
   writeFile(sandboxPath: string, content: string, mode?: number): Promise<void>;
   /** Empty a directory under /logs (e.g. /logs/verifier before the verifier runs). */
   clearDir(sandboxPath: string): Promise<void>;
+  /**
+   * Install an npm package at `root` inside the sandbox, for backends where the host's agent cache cannot
+   * be mounted (remote machines). Absent: the caller installs on the host and uploads.
+   */
+  installPackage?(
+    pkg: { name: string; version: string },
+    root: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /**
+   * Score the trial with the sandbox's own scorer (Runloop scenario runs), instead of uploading tests and
+   * running the verifier. Present only on sandboxes of tasks that carry one.
+   */
+  score?(signal?: AbortSignal): Promise<{ score: number; rewards: Record<string, number> | null }>;
   /** Contents of a file in the sandbox, or null when it does not exist. */
   readFile(sandboxPath: string): Promise<string | null>;
   teardown(): Promise<void>;

@@ -82,6 +82,16 @@ async function locateBenchmark(value: string): Promise<{ dir: string; kind: "bui
   );
 }
 
+/** True when `value` names a built-in benchmark or an existing directory (a local benchmark). */
+export async function isLocalBenchmark(value: string): Promise<boolean> {
+  try {
+    await locateBenchmark(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every task directory of a benchmark, sorted by name; a directory that is itself a task counts as one. */
 async function taskDirs(dir: string): Promise<string[]> {
   if (await hasTaskToml(dir)) return [dir];
@@ -97,7 +107,19 @@ async function taskDirs(dir: string): Promise<string[]> {
 
 /** `--benchmark <name|dir>`: every task of the benchmark. */
 export async function resolveBenchmark(value: string): Promise<ResolvedBenchmark> {
-  const { dir, kind } = await locateBenchmark(value);
+  let located: { dir: string; kind: "builtin" | "path" };
+  try {
+    located = await locateBenchmark(value);
+  } catch (err) {
+    // Without a Runloop key an unknown name stops here; say how it could be a Runloop benchmark.
+    if (err instanceof UsageError && !looksLikePath(value)) {
+      throw new UsageError(
+        `${err.message}, or export RUNLOOP_API_KEY to run the Runloop benchmark of that name`,
+      );
+    }
+    throw err;
+  }
+  const { dir, kind } = located;
   const dirs = await taskDirs(dir);
   if (dirs.length === 0) {
     throw new UsageError(

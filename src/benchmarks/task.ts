@@ -29,6 +29,11 @@ export interface Task {
   metadata: Record<string, unknown>;
   /** `sha256:<hex>` over every file's relative path and content. */
   digest: string;
+  /**
+   * A scenario hosted on Runloop (no task directory): its devbox comes from a scenario run and Runloop's
+   * scorer decides the score. Only `--backend runloop` runs it.
+   */
+  runloop?: { scenarioId: string };
 }
 
 const DEFAULT_WORKDIR = "/app";

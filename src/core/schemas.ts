@@ -64,14 +64,14 @@ export const ScenarioRefSchema = z.object({
 });
 export type ScenarioRef = z.infer<typeof ScenarioRefSchema>;
 
-export const BackendNameSchema = z.enum(["local"]);
+export const BackendNameSchema = z.enum(["local", "runloop"]);
 export const SandboxModeSchema = z.enum(["bubblewrap", "none"]);
 
 export const JobSpecSchema = z.object({
   name: z.string().min(1),
   benchmark: z.object({
-    kind: z.enum(["builtin", "path", "scenarios"]),
-    /** The built-in name, the directory path, or the scenario ids as given. */
+    kind: z.enum(["builtin", "path", "scenarios", "runloop"]),
+    /** The built-in name, the directory path, or the scenario ids as given (Runloop: name or ids). */
     source: z.union([z.string(), z.array(z.string())]),
   }),
   scenarios: z.array(ScenarioRefSchema).min(1),

@@ -274,6 +274,8 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       await phase("upload_tests", async () =>
         ok(
           await withDeadline(timeouts.upload_tests, deps.signal, async () => {
+            // A sandbox with its own scorer (a Runloop scenario run) has no tests to upload.
+            if (box.score !== undefined) return;
             // Anything the agent wrote where the verifier's results go is discarded.
             await box.clearDir("/logs/verifier");
             await box.upload(task.testsDir, "/tests");
@@ -287,6 +289,18 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
 
     try {
       const verified = await phase("verify", async () => {
+        if (box.score !== undefined) {
+          const scoreBox = box.score.bind(box);
+          const scored = await withDeadline(timeouts.verify, deps.signal, (signal) =>
+            scoreBox(signal),
+          );
+          score = scored.score;
+          rewards = scored.rewards;
+          return {
+            value: { exitCode: 0, signal: null, timedOut: false, cancelled: false, durationMs: 0 },
+            outcome: "ok" as const,
+          };
+        }
         const r = await box.exec({
           argv: ["bash", "/tests/test.sh"],
           env: { ...BASE_ENV, ...task.verifier.env },
@@ -313,7 +327,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
           "VerifierTimeoutError",
           `the verifier did not finish within ${timeouts.verify / 1000} s`,
         );
-      } else {
+      } else if (box.score === undefined) {
         const reward = parseReward(
           await box.readFile("/logs/verifier/reward.json"),
           await box.readFile("/logs/verifier/reward.txt"),

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import {
   apiErrorMessage,
   oneLine,
@@ -5,8 +7,15 @@ import {
   RunloopConnectionError,
   RunloopResponseError,
 } from "./errors.js";
+import { z } from "zod";
 import type { RunloopHttp } from "./http.js";
 import {
+  type DevboxExecutionView,
+  DevboxExecutionViewSchema,
+  type DevboxLogs,
+  DevboxLogsSchema,
+  type DevboxView,
+  DevboxViewSchema,
   type BenchmarkJobView,
   BenchmarkJobViewSchema,
   type BenchmarkRunView,
@@ -67,8 +76,84 @@ export interface BenchmarkJobCreateParams {
 export interface ListOptions {
   limit?: number;
   name?: string;
+  /** Server-side substring search (benchmarks, jobs, scenarios). */
+  search?: string;
   signal?: AbortSignal;
 }
+
+/** POST /v1/devboxes; every field optional (reference/runloop.md §2.6). */
+export interface DevboxCreateParams {
+  name?: string;
+  blueprint_id?: string;
+  blueprint_name?: string;
+  snapshot_id?: string;
+  entrypoint?: string;
+  environment_variables?: Record<string, string>;
+  /** ENV_VAR → secret name. */
+  secrets?: Record<string, string>;
+  metadata?: Record<string, string>;
+  file_mounts?: Record<string, string>;
+  launch_parameters?: {
+    keep_alive_time_seconds?: number;
+    after_idle?: { idle_time_seconds: number; on_idle: "shutdown" | "suspend" };
+    launch_commands?: string[];
+    resource_size_request?: string;
+    custom_cpu_cores?: number;
+    custom_gb_memory?: number;
+    custom_disk_size?: number;
+    architecture?: "x86_64" | "arm64";
+    [key: string]: unknown;
+  };
+}
+
+export interface ExecuteParams {
+  command: string;
+  /** Idempotency of the command itself; default a fresh uuid. */
+  command_id?: string;
+  /** Seconds the server waits for completion before answering (≤ 25). */
+  optimistic_timeout?: number;
+  shell_name?: string;
+}
+
+export interface WaitOptions {
+  /** Overall; default none. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** POST /v1/scenarios/start_run. */
+export interface ScenarioStartRunParams {
+  scenario_id: string;
+  benchmark_run_id?: string;
+  metadata?: Record<string, string>;
+  run_name?: string;
+  runProfile?: {
+    envVars?: Record<string, string>;
+    secrets?: Record<string, string>;
+    launchParameters?: DevboxCreateParams["launch_parameters"];
+    purpose?: string;
+  };
+}
+
+/** Scenario run states that will never become scored (anything else unknown counts as on the way). */
+const SCENARIO_RUN_FAILED_STATES: ReadonlySet<string> = new Set([
+  "canceled",
+  "cancelled",
+  "failed",
+  "timeout",
+  "error",
+]);
+
+/** Devbox states after which it never runs again. */
+export const DEVBOX_FINAL_STATES: ReadonlySet<string> = new Set(["failure", "shutdown"]);
+/** Devbox states on the way to running; awaitRunning keeps waiting through them. */
+const DEVBOX_STARTING_STATES = new Set([
+  "scheduled",
+  "queued",
+  "provisioning",
+  "initializing",
+  "resuming",
+]);
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -133,7 +218,193 @@ export class RunloopClient {
       ),
   };
 
+  readonly devboxes = {
+    create: (body: DevboxCreateParams, options: CallOptions = {}): Promise<DevboxView> =>
+      this.http.request("POST", "/v1/devboxes", { schema: DevboxViewSchema, body, ...options }),
+    retrieve: async (id: string, options: CallOptions = {}): Promise<DevboxView> =>
+      this.http.request("GET", `/v1/devboxes/${segment(id)}`, {
+        schema: DevboxViewSchema,
+        signal: options.signal,
+      }),
+    list: (
+      options: Omit<ListOptions, "name"> & { status?: string } = {},
+    ): AsyncGenerator<DevboxView, void, undefined> =>
+      this.http.paginate("/v1/devboxes", "devboxes", DevboxViewSchema, {
+        limit: options.limit,
+        signal: options.signal,
+        query: { status: options.status },
+      }),
+    /**
+     * Long-polls wait_for_status until the devbox is running (resolves) or ends in failure/shutdown
+     * (throws a one-line Error naming the status and the failure reason). Unlike the SDK, queued and
+     * scheduled count as on the way.
+     */
+    awaitRunning: async (id: string, options: WaitOptions = {}): Promise<DevboxView> => {
+      const view = await this.http.longPoll("POST", `/v1/devboxes/${segment(id)}/wait_for_status`, {
+        schema: DevboxViewSchema,
+        body: { statuses: ["running", "failure", "shutdown"] },
+        shouldStop: (v) => !DEVBOX_STARTING_STATES.has(v.status),
+        ...options,
+      });
+      if (view.status !== "running") {
+        const why = view.failure_reason ?? view.shutdown_reason;
+        throw new Error(
+          oneLine(`devbox ${id} is ${view.status}${why ? ` (${why})` : ""}, not running`),
+        );
+      }
+      return view;
+    },
+    /** Runs a shell command; answers once it completed or after `optimistic_timeout` seconds. */
+    execute: async (
+      id: string,
+      params: ExecuteParams,
+      options: CallOptions & { lastN?: number } = {},
+    ): Promise<DevboxExecutionView> =>
+      this.http.request("POST", `/v1/devboxes/${segment(id)}/execute`, {
+        schema: DevboxExecutionViewSchema,
+        body: { ...params, command_id: params.command_id ?? randomUUID() },
+        query: { last_n: options.lastN },
+        signal: options.signal,
+        idempotencyKey: options.idempotencyKey,
+      }),
+    executions: {
+      retrieve: async (
+        devboxId: string,
+        executionId: string,
+        options: CallOptions & { lastN?: number } = {},
+      ): Promise<DevboxExecutionView> =>
+        this.http.request(
+          "GET",
+          `/v1/devboxes/${segment(devboxId)}/executions/${segment(executionId)}`,
+          {
+            schema: DevboxExecutionViewSchema,
+            query: { last_n: options.lastN },
+            signal: options.signal,
+          },
+        ),
+      /** Long-polls until the execution completed; throws RunloopPollTimeoutError at `timeoutMs`. */
+      awaitCompleted: async (
+        devboxId: string,
+        executionId: string,
+        options: WaitOptions & { lastN?: number } = {},
+      ): Promise<DevboxExecutionView> =>
+        this.http.longPoll(
+          "POST",
+          `/v1/devboxes/${segment(devboxId)}/executions/${segment(executionId)}/wait_for_status`,
+          {
+            schema: DevboxExecutionViewSchema,
+            body: { statuses: ["completed"] },
+            query: { last_n: options.lastN },
+            shouldStop: (v) => v.status === "completed",
+            timeoutMs: options.timeoutMs,
+            signal: options.signal,
+          },
+        ),
+      kill: async (
+        devboxId: string,
+        executionId: string,
+        options: CallOptions = {},
+      ): Promise<DevboxExecutionView> =>
+        this.http.request(
+          "POST",
+          `/v1/devboxes/${segment(devboxId)}/executions/${segment(executionId)}/kill`,
+          { schema: DevboxExecutionViewSchema, body: { kill_process_group: true }, ...options },
+        ),
+    },
+    /** Idempotent from the caller's view: shutting down a devbox that is already shut down succeeds. */
+    shutdown: async (
+      id: string,
+      options: CallOptions & { force?: boolean } = {},
+    ): Promise<DevboxView> =>
+      this.http.request("POST", `/v1/devboxes/${segment(id)}/shutdown`, {
+        schema: DevboxViewSchema,
+        query: { force: options.force },
+        signal: options.signal,
+        idempotencyKey: options.idempotencyKey,
+      }),
+    /** UTF-8 text; the server creates missing directories. */
+    writeFileContents: async (
+      id: string,
+      filePath: string,
+      contents: string,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.http.request("POST", `/v1/devboxes/${segment(id)}/write_file_contents`, {
+        schema: z.unknown(),
+        body: { file_path: filePath, contents },
+        timeoutMs: FILE_TIMEOUT_MS,
+        ...options,
+      });
+    },
+    readFileContents: async (
+      id: string,
+      filePath: string,
+      options: CallOptions = {},
+    ): Promise<string> =>
+      this.http.requestText("POST", `/v1/devboxes/${segment(id)}/read_file_contents`, {
+        body: { file_path: filePath },
+        timeoutMs: FILE_TIMEOUT_MS,
+        ...options,
+      }),
+    /** multipart/form-data `path` + `file`. */
+    uploadFile: async (
+      id: string,
+      filePath: string,
+      data: Uint8Array,
+      options: CallOptions = {},
+    ): Promise<void> => {
+      await this.http.request("POST", `/v1/devboxes/${segment(id)}/upload_file`, {
+        schema: z.unknown(),
+        form: () => {
+          const form = new FormData();
+          form.set("path", filePath);
+          form.set("file", new Blob([data]), filePath.split("/").pop() || "file");
+          return form;
+        },
+        timeoutMs: FILE_TIMEOUT_MS,
+        ...options,
+      });
+    },
+    /** Streams the file to `destFile`; resolves to its size. */
+    downloadFile: async (
+      id: string,
+      filePath: string,
+      destFile: string,
+      options: CallOptions = {},
+    ): Promise<number> =>
+      this.http.download("POST", `/v1/devboxes/${segment(id)}/download_file`, {
+        body: { path: filePath },
+        destFile,
+        ...options,
+      }),
+    logs: async (
+      id: string,
+      options: CallOptions & { executionId?: string } = {},
+    ): Promise<DevboxLogs> =>
+      this.http.request("GET", `/v1/devboxes/${segment(id)}/logs`, {
+        schema: DevboxLogsSchema,
+        query: { execution_id: options.executionId },
+        signal: options.signal,
+      }),
+  };
+
   readonly benchmarkRuns = {
+    retrieve: async (id: string, options: CallOptions = {}): Promise<BenchmarkRunView> =>
+      this.http.request("GET", `/v1/benchmark_runs/${segment(id)}`, {
+        schema: BenchmarkRunViewSchema,
+        signal: options.signal,
+      }),
+    /** A ZIP of every scenario run's logs (OAS only). */
+    downloadLogs: async (
+      id: string,
+      destFile: string,
+      options: CallOptions = {},
+    ): Promise<number> =>
+      this.http.download("POST", `/v1/benchmark_runs/${segment(id)}/download_logs`, {
+        destFile,
+        accept: "application/zip",
+        ...options,
+      }),
     scenarioRuns: (
       runId: string,
       options: Omit<ListOptions, "name"> & { state?: ScenarioRunView["state"] } = {},
@@ -159,7 +430,73 @@ export class RunloopClient {
         schema: ScenarioViewSchema,
         signal: options.signal,
       }),
+    startRun: async (
+      body: ScenarioStartRunParams,
+      options: CallOptions = {},
+    ): Promise<ScenarioRunView> =>
+      this.http.request("POST", "/v1/scenarios/start_run", {
+        schema: ScenarioRunViewSchema,
+        body,
+        ...options,
+      }),
+    runs: {
+      retrieve: async (id: string, options: CallOptions = {}): Promise<ScenarioRunView> =>
+        this.http.request("GET", `/v1/scenarios/runs/${segment(id)}`, {
+          schema: ScenarioRunViewSchema,
+          signal: options.signal,
+        }),
+      score: (id: string, options: CallOptions = {}): Promise<ScenarioRunView> =>
+        this.#runAction(id, "score", options),
+      complete: (id: string, options: CallOptions = {}): Promise<ScenarioRunView> =>
+        this.#runAction(id, "complete", options),
+      cancel: (id: string, options: CallOptions = {}): Promise<ScenarioRunView> =>
+        this.#runAction(id, "cancel", options),
+      /**
+       * Polls (GET every `intervalMs`, default 1 s) while the run is scoring; resolves with the scored run,
+       * throws a one-line Error when it ends in any other state.
+       */
+      awaitScored: async (
+        id: string,
+        options: WaitOptions & { intervalMs?: number } = {},
+      ): Promise<ScenarioRunView> => {
+        const deadline =
+          options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+        for (;;) {
+          const run = await this.scenarios.runs.retrieve(id, { signal: options.signal });
+          if (run.state === "scored" || run.state === "completed") return run;
+          if (SCENARIO_RUN_FAILED_STATES.has(run.state)) {
+            throw new Error(oneLine(`scenario run ${id} ended ${run.state} instead of scored`));
+          }
+          if (Date.now() >= deadline) {
+            throw new Error(`scenario run ${id} still ${run.state} after ${options.timeoutMs} ms`);
+          }
+          await sleepFor(options.intervalMs ?? 1000, undefined, { signal: options.signal });
+        }
+      },
+      /** The run's logs as a ZIP (entries prefixed `<id>_`), streamed to `destFile`. */
+      downloadLogs: async (
+        id: string,
+        destFile: string,
+        options: CallOptions = {},
+      ): Promise<number> =>
+        this.http.download("POST", `/v1/scenarios/runs/${segment(id)}/download_logs`, {
+          destFile,
+          accept: "application/zip",
+          ...options,
+        }),
+    },
   };
+
+  #runAction(
+    id: string,
+    action: "score" | "complete" | "cancel",
+    options: CallOptions,
+  ): Promise<ScenarioRunView> {
+    return this.http.request("POST", `/v1/scenarios/runs/${segment(id)}/${action}`, {
+      schema: ScenarioRunViewSchema,
+      ...options,
+    });
+  }
 
   readonly secrets = {
     retrieve: async (name: string, options: CallOptions = {}): Promise<SecretView> =>
@@ -167,6 +504,18 @@ export class RunloopClient {
         schema: SecretViewSchema,
         signal: options.signal,
       }),
+    /** A new value for an existing secret; errors never contain the value. */
+    update: async (name: string, value: string, options: CallOptions = {}): Promise<SecretView> => {
+      try {
+        return await this.http.request("POST", `/v1/secrets/${segment(name)}`, {
+          schema: SecretViewSchema,
+          body: { value },
+          ...options,
+        });
+      } catch (err) {
+        throw withoutSecret(err, value);
+      }
+    },
     /** Errors are rewritten so the value never appears, even when the server echoes it back. */
     create: async (name: string, value: string, options: CallOptions = {}): Promise<SecretView> => {
       try {
@@ -181,6 +530,9 @@ export class RunloopClient {
     },
   };
 }
+
+/** The SDK lets file calls run up to 10 minutes; a large upload over a slow link needs it. */
+const FILE_TIMEOUT_MS = 600_000;
 
 /** Defers `make` to the first next(), so a bad id rejects there like every other failure. */
 async function* lazy<T>(
@@ -197,7 +549,11 @@ function segment(id: string): string {
 }
 
 function listOptions(options: ListOptions) {
-  return { limit: options.limit, signal: options.signal, query: { name: options.name } };
+  return {
+    limit: options.limit,
+    signal: options.signal,
+    query: { name: options.name, search: options.search },
+  };
 }
 
 const REDACTED = "[redacted]";

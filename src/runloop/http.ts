@@ -1,4 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rename, rm, writeFile } from "node:fs/promises";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
@@ -72,17 +76,30 @@ export interface RunloopHttpOptions {
   onAttempt?: (event: AttemptEvent) => void;
 }
 
-export interface RequestOptions<S extends z.ZodType> {
+export interface RequestOptions<S extends z.ZodType> extends SendOptions {
   /** Every response is parsed; pass z.unknown() for an answer you ignore. */
   schema: S;
+}
+
+/** What every call takes, whatever it answers. */
+export interface SendOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data instead of `body` (file uploads). */
+  form?: () => FormData;
   /** x-request-id for a non-GET request; default `rli-<uuid>`. The same on every retry. */
   idempotencyKey?: string;
   timeoutMs?: number;
   maxRetries?: number;
   signal?: AbortSignal;
+}
+
+export interface DownloadOptions extends SendOptions {
+  /** The response body is streamed to this file (through `<file>.part`, renamed when complete). */
+  destFile: string;
+  /** Accept header; default application/octet-stream. */
+  accept?: string;
 }
 
 export interface PaginateOptions {
@@ -112,7 +129,11 @@ interface Internal {
   endOn408?: boolean;
 }
 
-type Outcome =
+/** Reads a 2xx answer inside the attempt's timeout; a throw counts as a failed attempt (retried). */
+type Consume<T> = (response: Response) => Promise<T>;
+
+type Outcome<T> =
+  | { kind: "ok"; status: number; value: T }
   | { kind: "response"; status: number; headers: Headers; text: string }
   | { kind: "error"; error: unknown; timedOut: boolean };
 
@@ -172,7 +193,49 @@ export class RunloopHttp {
     path: string,
     options: RequestOptions<S>,
   ): Promise<z.output<S>> {
-    return this.#send(method, path, options, {});
+    return this.#json(method, path, options, {});
+  }
+
+  /** A call whose 2xx answer is plain text (e.g. read_file_contents). */
+  requestText(method: HttpMethod, path: string, options: SendOptions = {}): Promise<string> {
+    return this.#send(method, path, options, {}, "text/plain, */*", (response) => response.text());
+  }
+
+  /**
+   * A call whose 2xx answer is a file (download_file, download_logs): streamed to `<destFile>.part`, then
+   * renamed, so a failed or retried download never leaves a partial file under the real name. Resolves to
+   * the number of bytes written.
+   */
+  async download(method: HttpMethod, path: string, options: DownloadOptions): Promise<number> {
+    const part = `${options.destFile}.part`;
+    // Created before the first request: a missing directory or a read-only one is reported at once, not
+    // retried as if the network had failed.
+    await writeFile(part, "", { mode: 0o600 });
+    return this.#send(
+      method,
+      path,
+      { ...options, timeoutMs: options.timeoutMs ?? LONG_POLL_CALL_TIMEOUT_MS },
+      {},
+      options.accept ?? "application/octet-stream",
+      async (response) => {
+        let bytes = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            bytes += chunk.length;
+            done(null, chunk);
+          },
+        });
+        const source = response.body
+          ? Readable.fromWeb(response.body as import("node:stream/web").ReadableStream)
+          : Readable.from([]);
+        await pipeline(source, counter, createWriteStream(part, { mode: 0o600 }));
+        await rename(part, options.destFile);
+        return bytes;
+      },
+    ).catch(async (err: unknown) => {
+      await rm(part, { force: true });
+      throw err;
+    });
   }
 
   /** Every item of a list endpoint, fetching pages with `limit` and `starting_after=<last id>` while `has_more`. */
@@ -236,7 +299,7 @@ export class RunloopHttp {
       throwIfAborted(options.signal);
       if (deadline !== undefined && this.#clock.now() >= deadline) throw timedOut();
       try {
-        const result = await this.#send(
+        const result = await this.#json(
           method,
           path,
           {
@@ -260,23 +323,46 @@ export class RunloopHttp {
     }
   }
 
-  async #send<S extends z.ZodType>(
+  async #json<S extends z.ZodType>(
     method: HttpMethod,
     path: string,
     options: RequestOptions<S>,
     internal: Internal,
   ): Promise<z.output<S>> {
+    const { status, text } = await this.#send(
+      method,
+      path,
+      options,
+      internal,
+      "application/json",
+      async (response) => ({ status: response.status, text: await response.text() }),
+    );
+    return this.#parse(method, path, status, text, options.schema);
+  }
+
+  async #send<T>(
+    method: HttpMethod,
+    path: string,
+    options: SendOptions,
+    internal: Internal,
+    accept: string,
+    consume: Consume<T>,
+  ): Promise<T> {
     if (!path.startsWith("/"))
       throw new TypeError(`Expected a path starting with "/", got ${path}`);
     const url = this.#url(path, options.query);
     const requestId =
       method === "GET" ? undefined : (options.idempotencyKey ?? `rli-${randomUUID()}`);
-    const headers: Record<string, string> = { ...this.#headers };
+    const headers: Record<string, string> = { ...this.#headers, accept };
     if (requestId !== undefined) headers["x-request-id"] = requestId;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: (() => string | FormData) | undefined;
+    if (options.form !== undefined) {
+      // A fresh FormData per attempt: fetch sets the multipart boundary itself.
+      body = options.form;
+    } else if (options.body !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify(options.body);
+      const json = JSON.stringify(options.body);
+      body = () => json;
     }
     const maxRetries = options.maxRetries ?? this.maxRetries;
     const attemptTimeoutMs = options.timeoutMs ?? this.timeoutMs;
@@ -287,11 +373,19 @@ export class RunloopHttp {
       const remaining =
         internal.deadline === undefined ? Infinity : internal.deadline - this.#clock.now();
       const timeoutMs = Math.max(1, Math.min(attemptTimeoutMs, remaining));
-      const outcome = await this.#attempt(url, method, headers, body, timeoutMs, options.signal);
+      const outcome = await this.#attempt(
+        url,
+        method,
+        headers,
+        body?.(),
+        timeoutMs,
+        options.signal,
+        consume,
+      );
 
-      if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
+      if (outcome.kind === "ok") {
         this.#onAttempt?.({ method, path, attempt, status: outcome.status });
-        return this.#parse(method, path, outcome.status, outcome.text, options.schema);
+        return outcome.value;
       }
 
       let retryable: boolean;
@@ -330,14 +424,15 @@ export class RunloopHttp {
     }
   }
 
-  async #attempt(
+  async #attempt<T>(
     url: string,
     method: HttpMethod,
     headers: Record<string, string>,
-    body: string | undefined,
+    body: string | FormData | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<Outcome> {
+    consume: Consume<T>,
+  ): Promise<Outcome<T>> {
     const timer = new AbortController();
     const handle = setTimeout(() => timer.abort(), timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
@@ -345,6 +440,9 @@ export class RunloopHttp {
       // Node's fetch takes an undici dispatcher; msw replaces globalThis.fetch, so look it up per call.
       const init = { method, headers, body, signal: combined, dispatcher: this.#dispatcher };
       const response = await globalThis.fetch(url, init as RequestInit);
+      if (response.status >= 200 && response.status < 300) {
+        return { kind: "ok", status: response.status, value: await consume(response) };
+      }
       const text = await response.text();
       return { kind: "response", status: response.status, headers: response.headers, text };
     } catch (error) {
@@ -394,7 +492,7 @@ export class RunloopHttp {
   #failure(
     method: HttpMethod,
     path: string,
-    outcome: Outcome,
+    outcome: Exclude<Outcome<unknown>, { kind: "ok" }>,
     attempts: number,
     timeoutMs: number,
     requestId: string | undefined,

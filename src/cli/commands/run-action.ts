@@ -3,7 +3,9 @@ import { agentCacheDir } from "../../agents/install.js";
 import { resolveAgentEnv } from "../../agents/keys.js";
 import { parseAgentSpecs, registerAgentConfig } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
-import { resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
+import type { Backend } from "../../backends/types.js";
+import type { Task } from "../../benchmarks/task.js";
+import { isLocalBenchmark, resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
 import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel, newJobId } from "../../core/ids.js";
 import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
@@ -60,6 +62,75 @@ async function detach(
   return EXIT.ok;
 }
 
+/** `--backend runloop`: loaded only when asked for (the HTTP client is not needed for local runs). */
+async function runloopBackend(flags: RunFlags, io: Io): Promise<Backend> {
+  const [{ RunloopBackend }, { clientFromEnv }] = await Promise.all([
+    import("../../backends/runloop.js"),
+    import("../../runloop/from-env.js"),
+  ]);
+  const blueprint = flags.runloopBlueprint;
+  return new RunloopBackend({
+    client: clientFromEnv(io.env),
+    ...(blueprint === undefined
+      ? {}
+      : blueprint.startsWith("bpt_")
+        ? { blueprintId: blueprint }
+        : { blueprintName: blueprint }),
+  });
+}
+
+/**
+ * Whether this run is a server-side Runloop job: `--remote`, a `bmd_` id, `scn_` scenario ids, or a
+ * benchmark name that is neither built in nor a directory (a Runloop benchmark name, when a Runloop key
+ * is set; otherwise the local "unknown benchmark" error stands, with a hint).
+ */
+async function isServerSideJob(flags: RunFlags, io: Io): Promise<boolean> {
+  const scenarios = flags.scenarios ?? [];
+  const remoteIds = scenarios.filter((s) => s.startsWith("scn_"));
+  if (remoteIds.length > 0 && remoteIds.length < scenarios.length) {
+    throw new UsageError(
+      `Cannot mix Runloop scenario ids (${remoteIds[0]}) with local scenarios (${scenarios.find((s) => !s.startsWith("scn_"))}) in one job`,
+    );
+  }
+  if (flags.benchmark !== undefined) {
+    if (flags.benchmark.startsWith("bmd_")) return true;
+    if (await isLocalBenchmark(flags.benchmark)) {
+      if (flags.remote === true) {
+        throw new UsageError(
+          `--remote runs Runloop benchmarks, and "${flags.benchmark}" is a local benchmark; to run it on Runloop devboxes use --backend runloop`,
+        );
+      }
+      return false;
+    }
+    if (flags.remote === true || io.env.RUNLOOP_API_KEY?.trim()) return true;
+    // Neither local nor (without a key) Runloop: resolveBenchmark gives the local error with its hint.
+    return false;
+  }
+  if (remoteIds.length > 0) return true;
+  if (flags.remote === true) {
+    throw new UsageError(
+      "--remote runs Runloop benchmarks: pass --benchmark <bmd_ id or Runloop name> or --scenarios <scn_ ids>",
+    );
+  }
+  return false;
+}
+
+/** Runloop-hosted scenarios for `--backend runloop`: each trial is a scenario run scored by Runloop. */
+async function runloopTasks(
+  flags: RunFlags,
+  io: Io,
+): Promise<{ kind: "runloop"; source: string | string[]; tasks: Task[] }> {
+  const [{ runloopScenarioTasks }, { clientFromEnv }] = await Promise.all([
+    import("../../remote/scenarios.js"),
+    import("../../runloop/from-env.js"),
+  ]);
+  const target =
+    flags.benchmark !== undefined
+      ? { benchmark: flags.benchmark }
+      : { scenarios: flags.scenarios ?? [] };
+  return { kind: "runloop", ...(await runloopScenarioTasks(clientFromEnv(io.env), target)) };
+}
+
 /** Validate everything, then run the job. Nothing is written before every input has been checked. */
 export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const output = outputFormat(flags.output);
@@ -75,12 +146,31 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const multiplier = positiveNumber("--timeout-multiplier", flags.timeoutMultiplier);
   const metadata = metadataPairs(flags.metadata);
   const sandboxMode = choice("--sandbox", flags.sandbox, ["bubblewrap", "none"] as const);
-  choice("--backend", flags.backend, ["local"] as const);
+  const backendName = choice("--backend", flags.backend, ["local", "runloop"] as const);
   if (flags.benchmark === undefined && flags.scenarios === undefined) {
     throw new UsageError("Either --benchmark or --scenarios must be specified");
   }
   if (flags.benchmark !== undefined && flags.scenarios !== undefined) {
     throw new UsageError("Cannot specify both --benchmark and --scenarios");
+  }
+  const hosted = await isServerSideJob(flags, io);
+  if (hosted && backendName !== "runloop") {
+    const { runRemote } = await import("./run-remote.js");
+    return runRemote(
+      {
+        flags,
+        agents,
+        envVars,
+        secretRefs,
+        timeoutSec,
+        nAttempts,
+        nConcurrent,
+        multiplier,
+        metadata,
+        output,
+      },
+      io,
+    );
   }
   const secretValues: Record<string, string> = {};
   for (const [envName, source] of Object.entries(secretRefs)) {
@@ -100,11 +190,13 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     new Set([...Object.keys(envVars), ...Object.keys(secretRefs)]),
   );
 
-  const resolved =
-    flags.benchmark !== undefined
+  const backend =
+    backendName === "runloop" ? await runloopBackend(flags, io) : new LocalBackend(sandboxMode);
+  const resolved = hosted
+    ? await runloopTasks(flags, io)
+    : flags.benchmark !== undefined
       ? await resolveBenchmark(flags.benchmark)
       : await resolveScenarios(flags.scenarios ?? []);
-  const backend = new LocalBackend(sandboxMode);
   const unsupported = resolved.tasks.flatMap((t) => {
     const reason = backend.unsupportedReason(t);
     return reason === null ? [] : [reason];
@@ -113,7 +205,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more)` : "";
     throw new UsageError(`${unsupported[0]}${more}`);
   }
-  if (sandboxMode === "none") {
+  if (sandboxMode === "none" && backendName === "local") {
     io.err(
       "Warning: --sandbox none: agents and tests run unconfined on this machine, as root, with its network and files (task paths such as /app are mapped in a private mount namespace; their empty mount points are created on the host)\n",
     );
@@ -141,7 +233,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       : {}),
     metadata,
     ...(agentConfig !== null ? { agent_config: agentConfig } : {}),
-    backend: "local",
+    backend: backendName,
     sandbox: sandboxMode,
   });
 

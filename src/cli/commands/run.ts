@@ -18,6 +18,8 @@ export interface RunFlags {
   jobsDir?: string;
   backend: string;
   sandbox: string;
+  remote?: boolean;
+  runloopBlueprint?: string;
   detach?: boolean;
   agentConfig?: string;
 }
@@ -34,6 +36,8 @@ Examples:
   $ rli bmj run --agent oracle --scenarios starter/fix-csv-quoting starter/js-debounce-leading-edge
   $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.benchmark_outcomes[].average_score'
   $ rli bmj run --agent oracle --agent nop --benchmark starter --detach && rli bmj watch latest
+  $ RUNLOOP_API_KEY=... rli bmj run --agent oracle --benchmark starter --backend runloop
+  $ RUNLOOP_API_KEY=... rli bmj run --agent claude-code:claude-sonnet-4 --benchmark "SWE-bench Verified"
 
 Exit codes: 0 job completed (whatever the scores) · 1 failure · 2 bad input · 130 cancelled`;
 
@@ -79,7 +83,20 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
       "where job directories are kept (default: $RLI_HOME/jobs or ~/.local/share/rli/jobs)",
     )
     .addOption(
-      new Option("--backend <name>", "where sandboxes run").choices(["local"]).default("local"),
+      new Option(
+        "--backend <name>",
+        "where sandboxes run: local (bubblewrap here) or runloop (a Runloop devbox per trial, orchestrated from here; needs RUNLOOP_API_KEY)",
+      )
+        .choices(["local", "runloop"])
+        .default("local"),
+    )
+    .option(
+      "--remote",
+      "create a server-side Runloop benchmark job (the default for bmd_ ids, Runloop benchmark names and scn_ ids); prints its id and returns",
+    )
+    .option(
+      "--runloop-blueprint <id-or-name>",
+      "--backend runloop: the blueprint every devbox starts from (default: Runloop's default image)",
     )
     .addOption(
       new Option(

@@ -151,7 +151,7 @@ describe("resolveBenchmark", () => {
   it("refuses an unknown name, listing the built-in benchmarks", async () => {
     const builtins = await listBuiltinBenchmarks();
     expect(await usageError(resolveBenchmark("no-such-benchmark"))).toBe(
-      `Unknown benchmark: "no-such-benchmark". Use a built-in benchmark (${builtins.join(", ")}) or a directory of Harbor tasks`,
+      `Unknown benchmark: "no-such-benchmark". Use a built-in benchmark (${builtins.join(", ")}) or a directory of Harbor tasks, or export RUNLOOP_API_KEY to run the Runloop benchmark of that name`,
     );
   });
 

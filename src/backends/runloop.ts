@@ -1,0 +1,630 @@
+import { randomUUID } from "node:crypto";
+import { cp, lstat, mkdir, readFile as readHostFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, posix } from "node:path";
+import * as tar from "tar";
+import { npmReason } from "../agents/install.js";
+import type { Task } from "../benchmarks/task.js";
+import { errorMessage } from "../core/errors.js";
+import type { RunloopClient } from "../runloop/client.js";
+import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
+import {
+  type Backend,
+  type ExecRequest,
+  type ExecResult,
+  type ProvisionRequest,
+  type Sandbox,
+  SandboxError,
+} from "./types.js";
+
+/** Where rli keeps its per-exec bundles and scripts on a devbox. */
+const RLI_DIR = "/tmp/rli";
+const LOGS = "/logs";
+/** The server holds an execute this long before answering "still running" (the API's maximum). */
+const OPTIMISTIC_TIMEOUT_SEC = 25;
+/** Beyond an exec's own deadline and grace, how long we wait for the devbox to report it ended. */
+const EXEC_SLACK_MS = 60_000;
+const MAX_KEEP_ALIVE_SEC = 172_800;
+const EXIT_MARKER = "RLI-EXIT";
+const PRELUDE_MARKER = "RLI-PRELUDE-FAILED";
+
+export interface RunloopBackendOptions {
+  client: RunloopClient;
+  /** Blueprint (id or name) every devbox starts from; default Runloop's default image. */
+  blueprintId?: string;
+  blueprintName?: string;
+  /** Overall wait for a devbox to be running; default 10 minutes. */
+  provisionTimeoutMs?: number;
+}
+
+/**
+ * Runs trials on Runloop devboxes, one per trial, through the API only: create and long-poll until
+ * running, then every exec is one upload (a tar bundle of the files queued since the last exec plus a
+ * generated script) and one execute, long-polled when it outlasts the optimistic wait. Writes, uploads and
+ * directory clears are queued into the next bundle, so a starter trial costs about ten API calls. The
+ * script holds the exec's environment (never the execute command line, which Runloop logs) and deletes
+ * itself when it starts. Teardown brings /logs back as a tarball and shuts the devbox down on every path.
+ */
+export class RunloopBackend implements Backend {
+  readonly name = "runloop";
+
+  constructor(readonly options: RunloopBackendOptions) {}
+
+  unsupportedReason(task: Task): string | null {
+    if (task.environment.kind === "host") return null;
+    return `scenario ${task.id} needs a container image; --backend runloop runs tasks on Runloop's default devbox image (or --runloop-blueprint), and building task Dockerfiles as blueprints is not supported yet`;
+  }
+
+  async provision(req: ProvisionRequest): Promise<Sandbox> {
+    const reason = this.unsupportedReason(req.task);
+    if (reason !== null) throw new SandboxError(reason);
+    if (req.task.runloop !== undefined) return this.provisionScenarioRun(req, req.task.runloop);
+    const { client } = this.options;
+    // Not aborted by the signal: a create cut off in flight may still make a devbox we could never shut
+    // down. It is quick; a cancel is honoured right after it.
+    let devboxId: string;
+    try {
+      const view = await client.devboxes.create({
+        name: `rli-${req.trialId}`.slice(0, 100),
+        ...(this.options.blueprintId ? { blueprint_id: this.options.blueprintId } : {}),
+        ...(this.options.blueprintName ? { blueprint_name: this.options.blueprintName } : {}),
+        metadata: { rli_job_id: req.jobId, rli_trial_id: req.trialId, rli_scenario: req.task.id },
+        launch_parameters: { keep_alive_time_seconds: keepAliveSec(req.task) },
+      });
+      devboxId = view.id;
+    } catch (err) {
+      throw new SandboxError(`cannot create a devbox: ${errorMessage(err)}`);
+    }
+    const sandbox = new RunloopSandbox(client, devboxId, req);
+    try {
+      if (req.signal?.aborted) throw new SandboxError("cancelled while the devbox was created");
+      await client.devboxes.awaitRunning(devboxId, {
+        timeoutMs: this.options.provisionTimeoutMs ?? 600_000,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      await sandbox.prepare();
+    } catch (err) {
+      await sandbox.teardown().catch(() => {});
+      throw err instanceof SandboxError
+        ? err
+        : new SandboxError(`devbox ${devboxId} did not start: ${errorMessage(err)}`);
+    }
+    return sandbox;
+  }
+
+  private async provisionScenarioRun(
+    req: ProvisionRequest,
+    scenario: { scenarioId: string },
+  ): Promise<Sandbox> {
+    const { client } = this.options;
+    const { runId, devboxId } = await startScenarioRun(client, req, scenario.scenarioId);
+    const sandbox = new RunloopSandbox(client, devboxId, req, runId);
+    try {
+      if (req.signal?.aborted) throw new SandboxError("cancelled while the scenario run started");
+      await client.devboxes.awaitRunning(devboxId, {
+        timeoutMs: this.options.provisionTimeoutMs ?? 600_000,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      await sandbox.prepare();
+    } catch (err) {
+      await sandbox.teardown().catch(() => {});
+      throw err instanceof SandboxError
+        ? err
+        : new SandboxError(
+            `scenario run ${runId}: devbox ${devboxId} did not start: ${errorMessage(err)}`,
+          );
+    }
+    return sandbox;
+  }
+}
+
+/** A Runloop-hosted scenario: start_run makes the devbox; Runloop's scorer scores it. */
+async function startScenarioRun(
+  client: RunloopClient,
+  req: ProvisionRequest,
+  scenarioId: string,
+): Promise<{ runId: string; devboxId: string }> {
+  try {
+    const run = await client.scenarios.startRun({
+      scenario_id: scenarioId,
+      run_name: `rli-${req.trialId}`.slice(0, 100),
+      metadata: { rli_job_id: req.jobId, rli_trial_id: req.trialId },
+    });
+    if (!run.devbox_id) throw new Error(`scenario run ${run.id} has no devbox`);
+    return { runId: run.id, devboxId: run.devbox_id };
+  } catch (err) {
+    throw new SandboxError(`cannot start a run of scenario ${scenarioId}: ${errorMessage(err)}`);
+  }
+}
+
+/** keep_alive_time_seconds: a safety net that shuts a forgotten devbox down after the trial could have ended. */
+function keepAliveSec(task: Task): number {
+  const total = (task.agent.timeoutSec ?? 7200) + task.verifier.timeoutSec + 1800;
+  return Math.min(MAX_KEEP_ALIVE_SEC, Math.ceil(total));
+}
+
+/** POSIX shell single-quoting. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+interface Pending {
+  /** host path → sandbox path, copied into the next bundle. */
+  dirs: { host: string; sandbox: string; readOnly: boolean }[];
+  files: { sandbox: string; content: string; mode: number }[];
+  /** Shell commands run before the next exec's command, in order. */
+  prelude: string[];
+  /** Sandbox directories the next bundle replaces: removed before it is unpacked. */
+  replace: string[];
+}
+
+export interface ExecScriptInput {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs: number | null;
+  graceMs: number;
+  stdinPath: string | null;
+  stdoutPath: string | undefined;
+  stderrPath: string | undefined;
+  prelude: readonly string[];
+}
+
+/**
+ * The bash script one exec runs on the devbox. Pure. It deletes itself first (it holds the environment),
+ * runs the prelude (a failure prints the prelude marker and stops), then the command under `env -i` and,
+ * with a deadline, coreutils `timeout` (SIGTERM, then SIGKILL after the grace), and finally prints
+ * `RLI-EXIT <code> <elapsed ms>` on its own stdout, which is what the execute call returns.
+ */
+export function execScript(input: ExecScriptInput): string {
+  const lines = ["#!/bin/bash", 'rm -f -- "$0"'];
+  for (const step of input.prelude) {
+    lines.push(
+      `{ ${step}; } >/dev/null 2>&1 || { echo ${PRELUDE_MARKER} ${shellQuote(step)}; exit 0; }`,
+    );
+  }
+  lines.push(
+    `cd -- ${shellQuote(input.cwd)} 2>/dev/null || { echo ${PRELUDE_MARKER} ${shellQuote(`cd ${input.cwd}`)}; exit 0; }`,
+  );
+  const env = Object.entries(input.env).map(([k, v]) => shellQuote(`${k}=${v}`));
+  const deadline =
+    input.timeoutMs === null
+      ? []
+      : [
+          "timeout",
+          `--kill-after=${(input.graceMs / 1000).toFixed(3)}s`,
+          `${(input.timeoutMs / 1000).toFixed(3)}s`,
+        ];
+  const redirect: string[] = [
+    input.stdinPath === null ? "</dev/null" : `<${shellQuote(input.stdinPath)}`,
+  ];
+  if (input.stdoutPath !== undefined && input.stdoutPath === input.stderrPath) {
+    redirect.push(`>>${shellQuote(input.stdoutPath)}`, "2>&1");
+  } else {
+    redirect.push(
+      input.stdoutPath === undefined ? ">/dev/null" : `>>${shellQuote(input.stdoutPath)}`,
+    );
+    redirect.push(
+      input.stderrPath === undefined ? "2>/dev/null" : `2>>${shellQuote(input.stderrPath)}`,
+    );
+  }
+  lines.push(
+    "start=$(date +%s%3N)",
+    ["env", "-i", ...env, ...deadline, ...input.argv.map(shellQuote), ...redirect].join(" "),
+    "code=$?",
+    `echo ${EXIT_MARKER} "$code" "$(( $(date +%s%3N) - start ))"`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** The outcome an exec script reported on its stdout; null when it never got that far. */
+export function parseExecReport(
+  stdout: string,
+): { kind: "exit"; code: number; elapsedMs: number } | { kind: "prelude"; step: string } | null {
+  for (const line of stdout.split("\n").reverse()) {
+    const exit = new RegExp(`^${EXIT_MARKER} (\\d+) (-?\\d+)$`).exec(line.trim());
+    if (exit) return { kind: "exit", code: Number(exit[1]), elapsedMs: Number(exit[2]) };
+    if (line.startsWith(`${PRELUDE_MARKER} `)) {
+      return { kind: "prelude", step: line.slice(PRELUDE_MARKER.length + 1) };
+    }
+  }
+  return null;
+}
+
+/** Map a script's exit report to an ExecResult. `timeout` exits 124 (TERM) or 137 (KILL) at the deadline. */
+export function execResultOf(
+  report: { code: number; elapsedMs: number },
+  timeoutMs: number | null,
+  durationMs: number,
+): ExecResult {
+  const timedOut =
+    timeoutMs !== null &&
+    (report.code === 124 || report.code === 137) &&
+    report.elapsedMs >= timeoutMs - 50;
+  return {
+    exitCode: timedOut ? null : report.code,
+    signal: timedOut ? (report.code === 137 ? "SIGKILL" : "SIGTERM") : null,
+    timedOut,
+    cancelled: false,
+    durationMs,
+  };
+}
+
+class RunloopSandbox implements Sandbox {
+  readonly workdir: string;
+  private pending: Pending = { dirs: [], files: [], prelude: [], replace: [] };
+  private execs = 0;
+  private tornDown = false;
+  private readonly running = new Set<string>();
+
+  /** Set once Runloop's scorer scored the run: teardown then completes it instead of cancelling. */
+  private scored = false;
+  /** Present for Runloop-hosted scenarios (the devbox belongs to a scenario run). */
+  readonly score?: (
+    signal?: AbortSignal,
+  ) => Promise<{ score: number; rewards: Record<string, number> | null }>;
+
+  constructor(
+    private readonly client: RunloopClient,
+    readonly devboxId: string,
+    private readonly req: ProvisionRequest,
+    private readonly scenarioRunId?: string,
+  ) {
+    this.workdir = req.task.environment.workdir;
+    if (scenarioRunId !== undefined) this.score = (signal) => this.scoreRun(scenarioRunId, signal);
+  }
+
+  /** Runloop's scorer: score, then poll until scored; the rewards are the scoring functions' scores. */
+  private async scoreRun(
+    runId: string,
+    signal?: AbortSignal,
+  ): Promise<{ score: number; rewards: Record<string, number> | null }> {
+    await this.flushPending();
+    await this.client.scenarios.runs.score(runId);
+    const run = await this.client.scenarios.runs.awaitScored(runId, {
+      intervalMs: 1000,
+      ...(signal ? { signal } : {}),
+    });
+    this.scored = true;
+    const result = run.scoring_contract_result;
+    if (result === null || result === undefined) {
+      throw new Error(`scenario run ${runId} was scored without a scoring result`);
+    }
+    const rewards: Record<string, number> = {};
+    for (const f of result.scoring_function_results ?? []) {
+      if (f.scoring_function_name && typeof f.score === "number") {
+        rewards[f.scoring_function_name] = f.score;
+      }
+    }
+    return { score: result.score, rewards: Object.keys(rewards).length > 0 ? rewards : null };
+  }
+
+  /** Runs what is queued (writes, clears) with a no-op exec, so the scorer sees it. */
+  private async flushPending(): Promise<void> {
+    const { files, dirs, prelude } = this.pending;
+    if (files.length + dirs.length + prelude.length === 0) {
+      return;
+    }
+    await this.exec({ argv: ["true"], env: {}, timeoutMs: 60_000, graceMs: 1000, network: false });
+  }
+
+  /** Queues the workspace seed and the standard directories; they go with the first exec's bundle. */
+  async prepare(): Promise<void> {
+    this.pending.prelude.push(
+      `mkdir -p -- ${[this.workdir, `${LOGS}/agent`, `${LOGS}/verifier`, `${LOGS}/artifacts`].map(shellQuote).join(" ")}`,
+    );
+    const seed = join(this.req.task.dir, "environment", "workspace");
+    if (await isDir(seed)) {
+      this.pending.dirs.push({ host: seed, sandbox: this.workdir, readOnly: false });
+    }
+  }
+
+  async exec(req: ExecRequest): Promise<ExecResult> {
+    if (this.tornDown) throw new SandboxError("sandbox already torn down");
+    const started = performance.now();
+    const n = ++this.execs;
+    const execDir = `${RLI_DIR}/${n}`;
+    if (req.stdoutPath !== undefined) this.checkLogPath(req.stdoutPath);
+    if (req.stderrPath !== undefined) this.checkLogPath(req.stderrPath);
+    const stdinPath = req.stdin === undefined ? null : `${execDir}/stdin`;
+    if (req.stdin !== undefined) {
+      this.pending.files.push({ sandbox: `${execDir}/stdin`, content: req.stdin, mode: 0o600 });
+    }
+    const script = execScript({
+      argv: req.argv,
+      cwd: req.cwd ?? this.workdir,
+      env: req.env,
+      timeoutMs: req.timeoutMs,
+      graceMs: req.graceMs,
+      stdinPath,
+      stdoutPath: req.stdoutPath,
+      stderrPath: req.stderrPath,
+      prelude: this.pending.prelude,
+    });
+    this.pending.prelude = [];
+    this.pending.files.push({ sandbox: `${execDir}/run.sh`, content: script, mode: 0o700 });
+    const bundle = await this.flushBundle(n);
+    const command = `${bundle} && bash ${shellQuote(`${execDir}/run.sh`)}`;
+    if (req.signal?.aborted) return cancelledResult(started);
+
+    let view: Awaited<ReturnType<RunloopClient["devboxes"]["execute"]>>;
+    try {
+      view = await this.client.devboxes.execute(
+        this.devboxId,
+        { command, optimistic_timeout: OPTIMISTIC_TIMEOUT_SEC },
+        { lastN: 20 },
+      );
+    } catch (err) {
+      throw new SandboxError(`devbox ${this.devboxId}: execute failed: ${errorMessage(err)}`);
+    }
+    if (view.status !== "completed") {
+      this.running.add(view.execution_id);
+      const waitMs =
+        req.timeoutMs === null ? undefined : req.timeoutMs + req.graceMs + EXEC_SLACK_MS;
+      try {
+        view = await this.client.devboxes.executions.awaitCompleted(
+          this.devboxId,
+          view.execution_id,
+          {
+            lastN: 20,
+            ...(waitMs !== undefined ? { timeoutMs: waitMs } : {}),
+            ...(req.signal ? { signal: req.signal } : {}),
+          },
+        );
+      } catch (err) {
+        const eid = view.execution_id;
+        if (req.signal?.aborted) {
+          await this.kill(eid);
+          return cancelledResult(started);
+        }
+        if (err instanceof RunloopPollTimeoutError) {
+          await this.kill(eid);
+          return {
+            exitCode: null,
+            signal: "SIGKILL",
+            timedOut: true,
+            cancelled: false,
+            durationMs: performance.now() - started,
+          };
+        }
+        throw new SandboxError(
+          `devbox ${this.devboxId}: lost execution ${eid}: ${errorMessage(err)}`,
+        );
+      } finally {
+        this.running.delete(view.execution_id);
+      }
+    }
+    const report = parseExecReport(view.stdout ?? "");
+    if (report === null) {
+      const why = (view.stderr ?? "").trim().split("\n").at(-1) ?? "";
+      throw new SandboxError(
+        `devbox ${this.devboxId}: the command wrapper did not finish (exit ${view.exit_status ?? "?"}${why ? `: ${why}` : ""})`,
+      );
+    }
+    if (report.kind === "prelude") {
+      throw new SandboxError(
+        `devbox ${this.devboxId}: preparing the command failed: ${report.step}`,
+      );
+    }
+    return execResultOf(report, req.timeoutMs, performance.now() - started);
+  }
+
+  /**
+   * Uploads what is queued as one tar.gz and returns the shell command that unpacks it at /. Always at
+   * least the exec script, so every exec is exactly one upload.
+   */
+  private async flushBundle(n: number): Promise<string> {
+    const staging = join(this.req.scratchDir, `bundle-${n}`);
+    const root = join(staging, "root");
+    const readOnly: string[] = [];
+    try {
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      for (const d of this.pending.dirs) {
+        const target = join(root, d.sandbox);
+        await mkdir(target, { recursive: true, mode: 0o755 });
+        await cp(d.host, target, {
+          recursive: true,
+          verbatimSymlinks: true,
+          preserveTimestamps: true,
+        });
+        if (d.readOnly) readOnly.push(d.sandbox);
+      }
+      for (const f of this.pending.files) {
+        const target = join(root, f.sandbox);
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+        await writeFile(target, f.content, { mode: f.mode });
+      }
+      const archive = join(staging, "bundle.tgz");
+      await tar.c({ gzip: true, cwd: root, file: archive, portable: true }, ["."]);
+      const remote = `${RLI_DIR}/bundle-${n}.tgz`;
+      await this.client.devboxes.uploadFile(this.devboxId, remote, await readHostFile(archive));
+      // An uploaded directory replaces what was there (made writable first: earlier uploads are locked).
+      const clear = this.pending.replace
+        .map(shellQuote)
+        .map((p) => `{ chmod -R u+w -- ${p} 2>/dev/null; rm -rf -- ${p}; } && `)
+        .join("");
+      this.pending.dirs = [];
+      this.pending.files = [];
+      this.pending.replace = [];
+      const lock = readOnly.map((p) => ` && chmod -R a-w -- ${shellQuote(p)}`).join("");
+      return `${clear}tar -xzf ${shellQuote(remote)} -C / --no-same-owner && rm -f -- ${shellQuote(remote)}${lock}`;
+    } catch (err) {
+      throw new SandboxError(`devbox ${this.devboxId}: upload failed: ${errorMessage(err)}`);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  private checkLogPath(path: string): void {
+    const p = posix.normalize(path);
+    if (!p.startsWith(`${LOGS}/`))
+      throw new SandboxError(`output path must be under ${LOGS}: ${path}`);
+  }
+
+  private async kill(executionId: string): Promise<void> {
+    try {
+      await this.client.devboxes.executions.kill(this.devboxId, executionId);
+    } catch {
+      // The devbox shuts down at teardown, which ends every process anyway.
+    }
+  }
+
+  /** npm install on the devbox itself (agent packages are hundreds of MB: never uploaded). */
+  async installPackage(
+    pkg: { name: string; version: string },
+    root: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const log = `${LOGS}/agent/npm-install.log`;
+    const result = await this.exec({
+      argv: [
+        "npm",
+        "install",
+        "--prefix",
+        root,
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--loglevel=error",
+        `${pkg.name}@${pkg.version}`,
+      ],
+      env: {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        HOME: "/root",
+        npm_config_update_notifier: "false",
+      },
+      timeoutMs: 600_000,
+      graceMs: 5000,
+      network: true,
+      stdoutPath: log,
+      stderrPath: log,
+      ...(signal ? { signal } : {}),
+    });
+    if (result.exitCode !== 0) {
+      const text = (await this.readFile(log)) ?? "";
+      const last = npmReason(text);
+      const why = result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`;
+      throw new SandboxError(
+        `npm install ${pkg.name}@${pkg.version} on devbox ${this.devboxId} ${why}${last ? `: ${last}` : ""}`,
+      );
+    }
+  }
+
+  async upload(hostDir: string, sandboxPath: string): Promise<void> {
+    if (!posix.isAbsolute(sandboxPath))
+      throw new SandboxError(`not an absolute path: ${sandboxPath}`);
+    if (!(await isDir(hostDir))) throw new SandboxError(`not a directory: ${hostDir}`);
+    this.pending.replace.push(posix.normalize(sandboxPath));
+    this.pending.dirs.push({
+      host: hostDir,
+      sandbox: posix.normalize(sandboxPath),
+      readOnly: true,
+    });
+  }
+
+  async writeFile(sandboxPath: string, content: string, mode = 0o600): Promise<void> {
+    if (!posix.isAbsolute(sandboxPath))
+      throw new SandboxError(`not an absolute path: ${sandboxPath}`);
+    this.pending.files.push({ sandbox: posix.normalize(sandboxPath), content, mode });
+  }
+
+  async clearDir(sandboxPath: string): Promise<void> {
+    this.checkLogPath(sandboxPath);
+    const p = shellQuote(posix.normalize(sandboxPath));
+    this.pending.prelude.push(`rm -rf -- ${p} && mkdir -p -- ${p}`);
+  }
+
+  async readFile(sandboxPath: string): Promise<string | null> {
+    if (this.pending.files.some((f) => f.sandbox === posix.normalize(sandboxPath))) {
+      return (
+        this.pending.files.find((f) => f.sandbox === posix.normalize(sandboxPath))?.content ?? null
+      );
+    }
+    try {
+      return await this.client.devboxes.readFileContents(this.devboxId, sandboxPath);
+    } catch (err) {
+      if (isNotFound(err) || (err instanceof RunloopApiError && err.status === 400)) return null;
+      throw new SandboxError(
+        `devbox ${this.devboxId}: cannot read ${sandboxPath}: ${errorMessage(err)}`,
+      );
+    }
+  }
+
+  async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    const problems: string[] = [];
+    try {
+      await this.collectLogs();
+    } catch (err) {
+      problems.push(`logs not collected: ${errorMessage(err)}`);
+    }
+    let shutDown = false;
+    if (this.scenarioRunId !== undefined) {
+      // complete (scored) or cancel (not scored) ends the run and shuts its devbox down.
+      try {
+        if (this.scored) await this.client.scenarios.runs.complete(this.scenarioRunId);
+        else await this.client.scenarios.runs.cancel(this.scenarioRunId);
+        shutDown = true;
+      } catch (err) {
+        problems.push(`scenario run ${this.scenarioRunId} not closed: ${errorMessage(err)}`);
+      }
+    }
+    if (!shutDown) {
+      try {
+        await this.client.devboxes.shutdown(this.devboxId);
+      } catch (err) {
+        problems.push(`shutdown failed: ${errorMessage(err)}`);
+      }
+    }
+    await rm(this.req.scratchDir, { recursive: true, force: true });
+    if (problems.length > 0)
+      throw new SandboxError(`devbox ${this.devboxId}: ${problems.join("; ")}`);
+  }
+
+  /** /logs comes back as one tarball, unpacked into the trial's logs directory (regular files and dirs only). */
+  private async collectLogs(): Promise<void> {
+    if (this.execs === 0) return;
+    const remote = `${RLI_DIR}/logs-${randomUUID()}.tgz`;
+    const view = await this.client.devboxes.execute(
+      this.devboxId,
+      {
+        command: `tar -czf ${shellQuote(remote)} -C ${LOGS} .`,
+        optimistic_timeout: OPTIMISTIC_TIMEOUT_SEC,
+      },
+      { lastN: 5 },
+    );
+    if (view.status !== "completed" || view.exit_status !== 0) {
+      throw new Error(`tar of ${LOGS} ended ${view.status} ${view.exit_status ?? ""}`.trim());
+    }
+    await mkdir(this.req.scratchDir, { recursive: true, mode: 0o700 });
+    const local = join(this.req.scratchDir, "logs.tgz");
+    await this.client.devboxes.downloadFile(this.devboxId, remote, local);
+    await mkdir(this.req.logsDir, { recursive: true, mode: 0o700 });
+    await tar.x({
+      file: local,
+      cwd: this.req.logsDir,
+      strict: true,
+      preservePaths: false,
+      filter: (_path, entry) =>
+        "type" in entry && (entry.type === "File" || entry.type === "Directory"),
+    });
+  }
+}
+
+function cancelledResult(started: number): ExecResult {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    cancelled: true,
+    durationMs: performance.now() - started,
+  };
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
