@@ -10,6 +10,44 @@ export interface ProgressView {
   stop(): void;
 }
 
+/** Lines redrawn in place on stderr. */
+export interface LiveScreen {
+  /** Draw now (the screen also redraws itself every 250 ms). */
+  redraw(): void;
+  /** Clear the screen area and give the cursor back. */
+  stop(): void;
+}
+
+/**
+ * `render(rows)` redrawn in place on stderr every 250 ms (log-update), or null when stderr is not a
+ * terminal with a size (then the caller prints lines instead).
+ */
+export async function createLiveScreen(
+  io: Io,
+  render: (rows: number) => string[],
+): Promise<LiveScreen | null> {
+  // A terminal of zero size (a pseudo-terminal nobody sized, as in some CI runners) would show nothing.
+  const sized = (io.errStream?.rows ?? 0) > 0 && (io.errStream?.columns ?? 0) > 0;
+  if (io.errStream === undefined || !sized) return null;
+  const { createLogUpdate } = await import("log-update");
+  const stream = io.errStream;
+  const update = createLogUpdate(stream, { showCursor: false });
+  const draw = (): void => {
+    update(render(stream.rows ?? io.stderrRows).join("\n"));
+  };
+  const timer = setInterval(draw, 250);
+  timer.unref();
+  draw();
+  return {
+    redraw: draw,
+    stop() {
+      clearInterval(timer);
+      update.clear();
+      update.done();
+    },
+  };
+}
+
 /** Progress on stderr: redrawn in place on a terminal, one line per finished trial otherwise. */
 export async function createProgressView(
   io: Io,
@@ -20,9 +58,12 @@ export async function createProgressView(
 ): Promise<ProgressView> {
   const progress = emptyProgress(agents, totalTrials);
   const paint: Paint = await paintFor(io, "err");
-  // A terminal of zero size (a pseudo-terminal nobody sized, as in some CI runners) would show nothing.
-  const sized = (io.errStream?.rows ?? 0) > 0 && (io.errStream?.columns ?? 0) > 0;
-  if (!live || io.errStream === undefined || !sized) {
+  const screen = live
+    ? await createLiveScreen(io, (rows) =>
+        renderProgress(progress, header, Date.now(), rows, paint),
+      )
+    : null;
+  if (screen === null) {
     return {
       onEvent(e) {
         applyEvent(progress, e);
@@ -32,24 +73,12 @@ export async function createProgressView(
       stop() {},
     };
   }
-  const { createLogUpdate } = await import("log-update");
-  const stream = io.errStream;
-  const update = createLogUpdate(stream, { showCursor: false });
-  const draw = (): void => {
-    const lines = renderProgress(progress, header, Date.now(), stream.rows ?? io.stderrRows, paint);
-    update(lines.join("\n"));
-  };
-  const timer = setInterval(draw, 250);
-  timer.unref();
-  draw();
   return {
     onEvent(e) {
       applyEvent(progress, e);
     },
     stop() {
-      clearInterval(timer);
-      update.clear();
-      update.done();
+      screen.stop();
     },
   };
 }

@@ -110,6 +110,12 @@ export function nameWidth(termWidth: number): number {
   return Math.max(10, termWidth - FIXED_WIDTH);
 }
 
+/** What one row of the table shows: a local job's list entry, or a Runloop job's numbers. */
+export type ListRow = Pick<
+  JobListEntry,
+  "id" | "name" | "state" | "create_time_ms" | "n_finished" | "n_trials" | "n_errors" | "score"
+>;
+
 export interface ListTableOptions {
   nowMs: number;
   /** Terminal width in columns; each line fits it (NAME shrinks down to 10). */
@@ -121,7 +127,7 @@ export interface ListTableOptions {
  * Runloop's `bmj list` table (before rl-cli PR #230): ID, NAME, STARTED, STATUS, DONE, ERRORS, SCORE,
  * a bold header over a `─` rule, and a `1 job` / `N jobs` footer. Names are stripped of control sequences.
  */
-export function listTable(entries: readonly JobListEntry[], opts: ListTableOptions): string {
+export function listTable(entries: readonly ListRow[], opts: ListTableOptions): string {
   const paint = opts.paint ?? NO_COLOR;
   if (entries.length === 0) return `${paint.dim("No benchmark jobs found")}\n`;
   const nameW = nameWidth(opts.width);

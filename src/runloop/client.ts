@@ -157,6 +157,8 @@ const DEVBOX_STARTING_STATES = new Set([
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Retries after the first attempt for this call (default: the transport's, 5). */
+  maxRetries?: number;
   /** x-request-id for a POST; the same on every retry. */
   idempotencyKey?: string;
 }
@@ -168,6 +170,20 @@ export interface CallOptions {
  */
 export class RunloopClient {
   constructor(readonly http: RunloopHttp) {}
+
+  /**
+   * One cheap authenticated call (GET /v1/devboxes?limit=1) with few retries, so a bad key or an
+   * unreachable base URL is reported in seconds, before a job starts, instead of once per trial.
+   */
+  async ping(options: CallOptions = {}): Promise<void> {
+    await this.http.request("GET", "/v1/devboxes", {
+      schema: z.unknown(),
+      query: { limit: 1 },
+      maxRetries: 2,
+      timeoutMs: 15_000,
+      signal: options.signal,
+    });
+  }
 
   readonly benchmarkJobs = {
     create: (

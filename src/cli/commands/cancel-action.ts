@@ -7,6 +7,7 @@ import { closeAbandonedJob, readResults, readStatus } from "../../store/store.js
 import type { Io } from "../io.js";
 import { jobsDirOf } from "../job-context.js";
 import { positiveNumber } from "../parse.js";
+import { isRemoteJobId, remoteDeps } from "../remote.js";
 import type { CancelFlags } from "./cancel.js";
 
 async function waitForEnd(dir: string, deadlineMs: number): Promise<JobStatus | null> {
@@ -29,6 +30,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 export async function cancelAction(id: string, flags: CancelFlags, io: Io): Promise<number> {
   const waitSec = positiveNumber("--wait", flags.wait);
+  if (isRemoteJobId(id)) {
+    const { cancelRemote } = await import("../../remote/cancel-action.js");
+    return cancelRemote(id, io, await remoteDeps(io));
+  }
   const dir = await resolveJobDir(jobsDirOf(flags.jobsDir, io), id);
   const status = await readStatus(dir);
   if (status.state !== "running") {

@@ -166,6 +166,21 @@ export async function listAction(
   const days = positiveInt("--days", flags.days);
   const statuses = flags.status === undefined ? null : parseStatuses(flags.status);
   const nowMs = opts.nowMs ?? Date.now();
+  const name = flags.name === undefined || flags.name === "" ? undefined : flags.name;
+  if (flags.remote === true) {
+    if (flags.jobsDir !== undefined) {
+      throw new UsageError("--jobs-dir names a local job store; it does not go with --remote");
+    }
+    const [{ listRemote }, { remoteDeps }] = await Promise.all([
+      import("../../remote/list-action.js"),
+      import("../remote.js"),
+    ]);
+    return listRemote(
+      { output, days, all: flags.all === true, statuses, name, nowMs, width: opts.width },
+      io,
+      await remoteDeps(io),
+    );
+  }
   const cutoffMs = flags.all === true ? null : nowMs - days * DAY_MS;
   const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
 
@@ -200,6 +215,7 @@ export async function listAction(
       continue;
     }
     if (statuses !== null && !statuses.has(e.state)) continue;
+    if (name !== undefined && !e.name.toLowerCase().includes(name.toLowerCase())) continue;
     entries.push(e);
   }
   entries.sort((a, b) => a.create_time_ms - b.create_time_ms || (a.id < b.id ? -1 : 1));

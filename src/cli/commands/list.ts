@@ -7,6 +7,8 @@ export interface ListFlags {
   days: string;
   all?: boolean;
   status?: string;
+  name?: string;
+  remote?: boolean;
   output: string;
   jobsDir?: string;
 }
@@ -16,6 +18,9 @@ Examples:
   $ rli benchmark-job list
   $ rli bmj list --days 7 --status failed,cancelled
   $ rli bmj list --all -o json | jq -r '.[] | select(.state == "running") | .id'
+  $ rli bmj list --remote
+  $ rli bmj list --remote --days 7 --status running --name nightly
+  $ rli bmj list --remote -o json | jq -r '.[] | select(.state == "running") | .id'
 
 Jobs are listed oldest first, the newest last. A job marked running whose runner process is gone is
 listed as failed. Valid --status values: initializing, queued, running, completed, failed, cancelled (or
@@ -30,19 +35,27 @@ the mean over agents of each agent's mean score over verified trials (N/A when n
 Runloop's list prints full BenchmarkJobViews; a local listing stays light (it would have to read every
 trial's result), so use "rli bmj summary <id> -o json" for a job's full view.
 
-Exit codes: 0 listed (also when no job matches) · 1 the jobs directory cannot be read · 2 bad input`;
+--remote lists your Runloop jobs instead (RUNLOOP_API_KEY): pages of 100, newest first, stopping at the
+first job older than --days; the same table, where DONE counts finished scenarios over scenarios ×
+agents, ERRORS the failed and timed-out ones (cancels are not errors), SCORE the mean of the runs'
+average scores. -o json|yaml prints the server's BenchmarkJobViews as received.
+
+Exit codes: 0 listed (also when no job matches) · 1 the jobs directory (or the Runloop API) cannot be
+read · 2 bad input`;
 
 /** `rli benchmark-job list`: the jobs in the local store, Runloop's list table or a JSON/YAML array. */
 export function registerList(parent: Command, io: Io, exit: ExitBox): void {
   parent
     .command("list")
-    .description("List benchmark jobs in the local job store, newest last")
+    .description("List benchmark jobs in the local job store (or on Runloop), newest last")
     .option("--days <n>", "show jobs created in the last n days", "1")
     .option("--all", "show every job, however old (ignores --days)")
     .option(
       "--status <states>",
       "show only jobs in these states, comma-separated (e.g. running,failed)",
     )
+    .option("--name <text>", "show only jobs whose name contains this (case-insensitive)")
+    .option("--remote", "list your server-side Runloop jobs instead of the local store")
     .option("-o, --output <format>", "output format: text|json|yaml", "text")
     .option("--jobs-dir <dir>", JOBS_DIR_HELP)
     .addHelpText("after", EXAMPLES)

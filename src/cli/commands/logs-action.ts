@@ -1,16 +1,5 @@
-import { randomBytes } from "node:crypto";
-import {
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
-import { basename, dirname, join, normalize, resolve, sep } from "node:path";
+import { copyFile, lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { join, normalize, resolve, sep } from "node:path";
 import pLimit from "p-limit";
 import { EXIT, errorMessage, UsageError } from "../../core/errors.js";
 import { sanitize } from "../../report/format.js";
@@ -18,7 +7,9 @@ import { type LogTarget, planLogs, resultsJsonText } from "../../report/logs-pla
 import { trialDir } from "../../store/paths.js";
 import type { Io } from "../io.js";
 import { jobsDirOf, loadJob } from "../job-context.js";
+import { packArchive, prepareArchive, prepareDir, stagingDir } from "../logs-output.js";
 import { paintFor } from "../output.js";
+import { isRemoteJobId, remoteDeps } from "../remote.js";
 import type { LogsFlags } from "./logs.js";
 
 /** Local disk: a few copies at once are enough to hide per-file latency. */
@@ -116,72 +107,25 @@ async function writeTarget(
   }
 }
 
-/** The output root, checked and created before anything is written. */
-async function prepareDir(path: string, shown: string, force: boolean): Promise<void> {
-  let exists = false;
-  try {
-    const s = await stat(path);
-    if (!s.isDirectory())
-      throw new UsageError(`Output directory ${shown} exists and is not a directory`);
-    exists = true;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (code(err) !== "ENOENT") {
-      throw new UsageError(
-        `Cannot use output directory ${shown}: ${code(err) ?? errorMessage(err)}`,
-      );
-    }
-  }
-  if (exists && !force && (await readdir(path)).length > 0) {
-    throw new UsageError(
-      `Output directory ${shown} already exists and is not empty (use --force to overwrite the scenario directories it holds, or pick another with --output-dir)`,
-    );
-  }
-  try {
-    await mkdir(path, { recursive: true, mode: 0o700 });
-    // Probe writability now, so a read-only target fails before any output.
-    const probe = join(path, `.rli-probe-${randomBytes(4).toString("hex")}`);
-    await writeFile(probe, "");
-    await rm(probe);
-  } catch (err) {
-    throw new UsageError(
-      `Cannot write to output directory ${shown}: ${code(err) ?? errorMessage(err)}`,
-    );
-  }
-}
-
-/** The archive's directory, checked; the archive itself must not exist unless --force. */
-async function prepareArchive(path: string, shown: string, force: boolean): Promise<void> {
-  if (!/\.(tar\.gz|tgz)$/.test(path)) {
-    throw new UsageError(`--archive must name a .tar.gz or .tgz file, got "${shown}"`);
-  }
-  try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new UsageError(`Archive ${shown} is a directory`);
-    if (!force) throw new UsageError(`Archive ${shown} already exists (use --force to replace it)`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (code(err) !== "ENOENT") {
-      throw new UsageError(`Cannot use archive ${shown}: ${code(err) ?? errorMessage(err)}`);
-    }
-  }
-  let problem: string | null = null;
-  try {
-    if (!(await stat(dirname(path))).isDirectory()) problem = "ENOTDIR";
-  } catch (err) {
-    problem = code(err) ?? errorMessage(err);
-  }
-  if (problem !== null) {
-    throw new UsageError(
-      `Cannot write archive ${shown}: its directory ${dirname(path)} is not usable (${problem})`,
-    );
-  }
-}
-
 /** `rli benchmark-job logs`: copy a local job's trial logs into Runloop's layout, or one .tar.gz. */
 export async function logsAction(ref: string, flags: LogsFlags, io: Io): Promise<number> {
   if (flags.archive !== undefined && flags.outputDir !== undefined) {
     throw new UsageError("Use either --output-dir or --archive, not both");
+  }
+  if (isRemoteJobId(ref)) {
+    const { logsRemote } = await import("../../remote/logs-action.js");
+    return logsRemote(
+      ref,
+      {
+        outputDir: flags.outputDir,
+        archive: flags.archive,
+        run: flags.run,
+        scenario: flags.scenario,
+        force: flags.force === true,
+      },
+      io,
+      await remoteDeps(io),
+    );
   }
   const loaded = await loadJob(jobsDirOf(flags.jobsDir, io), ref);
   const { job, dir: jobDir } = loaded;
@@ -212,11 +156,7 @@ export async function logsAction(ref: string, flags: LogsFlags, io: Io): Promise
   let staging: string | null = null;
   if (archive !== null) {
     await prepareArchive(archive, shown, flags.force === true);
-    try {
-      staging = await mkdtemp(join(dirname(archive), `.${basename(archive)}.`));
-    } catch (err) {
-      throw new UsageError(`Cannot write archive ${shown}: ${code(err) ?? errorMessage(err)}`);
-    }
+    staging = await stagingDir(archive, shown);
     root = join(staging, job.id);
   } else {
     await prepareDir(target, shown, flags.force === true);
@@ -264,20 +204,7 @@ export async function logsAction(ref: string, flags: LogsFlags, io: Io): Promise
       io.err(`Interrupted: copied logs for ${ok}/${targets.length} scenario run(s)\n`);
       return EXIT.interrupted;
     }
-    if (archive !== null && staging !== null) {
-      const { c } = await import("tar");
-      const tmp = join(
-        dirname(archive),
-        `.${basename(archive)}.${randomBytes(4).toString("hex")}.tmp`,
-      );
-      try {
-        await c({ gzip: true, file: tmp, cwd: staging, portable: true }, [job.id]);
-        await rename(tmp, archive);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-    }
+    if (archive !== null && staging !== null) await packArchive(staging, job.id, archive);
     const summary = `Downloaded logs for ${ok}/${targets.length} scenario run(s)`;
     io.err(
       `${ok === targets.length ? paint.green(summary) : paint.yellow(summary)} to ${paint.bold(shown)}\n`,

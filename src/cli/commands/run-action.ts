@@ -69,8 +69,10 @@ async function runloopBackend(flags: RunFlags, io: Io): Promise<Backend> {
     import("../../runloop/from-env.js"),
   ]);
   const blueprint = flags.runloopBlueprint;
+  const client = clientFromEnv(io.env);
+  await client.ping();
   return new RunloopBackend({
-    client: clientFromEnv(io.env),
+    client,
     ...(blueprint === undefined
       ? {}
       : blueprint.startsWith("bpt_")

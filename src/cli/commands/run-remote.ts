@@ -37,6 +37,7 @@ export async function runRemote(input: RemoteRunInput, io: Io): Promise<number> 
   const { flags, agents } = input;
   checkRemoteAgents(agents);
   const client = clientFromEnv(io.env);
+  await client.ping();
   let target: Parameters<typeof buildCreateBody>[0]["target"];
   if (flags.benchmark !== undefined) {
     target = { type: "benchmark", benchmarkId: await resolveBenchmarkId(client, flags.benchmark) };

@@ -12,6 +12,8 @@ import type { Io } from "../io.js";
 import { jobsDirOf, loadJobHead, readEvents } from "../job-context.js";
 import { createProgressView, type ProgressView } from "../live-view.js";
 import { paintFor } from "../output.js";
+import { positiveNumber } from "../parse.js";
+import { isRemoteJobId, remoteDeps } from "../remote.js";
 import type { WatchFlags } from "./watch.js";
 
 /** How long to wait for job_finished once the job's state says it ended. */
@@ -55,6 +57,26 @@ export async function watchAction(id: string, flags: WatchFlags, io: Io): Promis
     throw new UsageError(`Unknown output format: ${flags.output}. Valid options: text, json`);
   }
   const json = flags.output === "json";
+  if (isRemoteJobId(id)) {
+    const interval =
+      flags.interval === undefined ? 5 : positiveNumber("--interval", flags.interval);
+    if (interval < 1) {
+      throw new UsageError(`--interval must be at least 1 (seconds), got "${flags.interval}"`);
+    }
+    const timeout = flags.timeout === undefined ? null : positiveNumber("--timeout", flags.timeout);
+    const { watchRemote } = await import("../../remote/watch-action.js");
+    return watchRemote(
+      id,
+      { json, intervalMs: interval * 1000, timeoutMs: timeout === null ? null : timeout * 1000 },
+      io,
+      await remoteDeps(io),
+    );
+  }
+  if (flags.interval !== undefined || flags.timeout !== undefined) {
+    throw new UsageError(
+      `--interval and --timeout apply to Runloop jobs (ids starting with bmj_); a local job is followed as it writes`,
+    );
+  }
   const jobsDir = jobsDirOf(flags.jobsDir, io);
   const dir = await resolveJobDir(jobsDir, id);
   const job = await readJob(dir);
