@@ -23,7 +23,11 @@ export interface Task {
   environment: TaskEnvironment;
   agent: { timeoutSec: number | null; network: NetworkMode };
   verifier: { timeoutSec: number; network: NetworkMode; env: Record<string, string> };
-  solution: { dir: string | null; env: Record<string, string> };
+  /**
+   * The reference solution: a directory with solve.sh (Harbor), or for Runloop-hosted scenarios their
+   * reference_output (shell commands, or a patch applied with git apply) in `reference`.
+   */
+  solution: { dir: string | null; env: Record<string, string>; reference?: string };
   buildTimeoutSec: number;
   testsDir: string;
   metadata: Record<string, unknown>;

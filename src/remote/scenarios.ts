@@ -43,7 +43,11 @@ export function scenarioTask(benchmark: string, s: ScenarioView): Task {
       network: "public",
       env: {},
     },
-    solution: { dir: null, env: {} },
+    solution: {
+      dir: null,
+      env: {},
+      ...(view.reference_output ? { reference: view.reference_output } : {}),
+    },
     buildTimeoutSec: 600,
     testsDir: "",
     metadata: view.metadata ?? {},
