@@ -63,7 +63,7 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
     .option("--env-vars <vars...>", "environment variables for every agent, KEY=value")
     .option(
       "--secrets <secrets...>",
-      "secrets for every agent, ENV_VAR=NAME: the value of $NAME here becomes ENV_VAR in the sandbox; only names are recorded",
+      "secrets for every agent, ENV_VAR=NAME: the value of $NAME here becomes ENV_VAR in the sandbox; only names are recorded (server-side Runloop jobs: NAME is a Runloop secret)",
     )
     .option(
       "--timeout <seconds>",
