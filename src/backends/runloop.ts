@@ -57,8 +57,11 @@ export class RunloopBackend implements Backend {
   async provision(req: ProvisionRequest): Promise<Sandbox> {
     const reason = this.unsupportedReason(req.task);
     if (reason !== null) throw new SandboxError(reason);
-    if (req.task.runloop !== undefined) return this.provisionScenarioRun(req, req.task.runloop);
     const { client } = this.options;
+    if (req.task.runloop !== undefined) {
+      const { runId, devboxId } = await startScenarioRun(client, req, req.task.runloop.scenarioId);
+      return this.started(new RunloopSandbox(client, devboxId, req, runId), req);
+    }
     // Not aborted by the signal: a create cut off in flight may still make a devbox we could never shut
     // down. It is quick; a cancel is honoured right after it.
     let devboxId: string;
@@ -74,33 +77,14 @@ export class RunloopBackend implements Backend {
     } catch (err) {
       throw new SandboxError(`cannot create a devbox: ${errorMessage(err)}`);
     }
-    const sandbox = new RunloopSandbox(client, devboxId, req);
-    try {
-      if (req.signal?.aborted) throw new SandboxError("cancelled while the devbox was created");
-      await client.devboxes.awaitRunning(devboxId, {
-        timeoutMs: this.options.provisionTimeoutMs ?? 600_000,
-        ...(req.signal ? { signal: req.signal } : {}),
-      });
-      await sandbox.prepare();
-    } catch (err) {
-      await sandbox.teardown().catch(() => {});
-      throw err instanceof SandboxError
-        ? err
-        : new SandboxError(`devbox ${devboxId} did not start: ${errorMessage(err)}`);
-    }
-    return sandbox;
+    return this.started(new RunloopSandbox(client, devboxId, req), req);
   }
 
-  private async provisionScenarioRun(
-    req: ProvisionRequest,
-    scenario: { scenarioId: string },
-  ): Promise<Sandbox> {
-    const { client } = this.options;
-    const { runId, devboxId } = await startScenarioRun(client, req, scenario.scenarioId);
-    const sandbox = new RunloopSandbox(client, devboxId, req, runId);
+  /** Waits until the sandbox's devbox runs and queues its preparation; on any failure tears it down. */
+  private async started(sandbox: RunloopSandbox, req: ProvisionRequest): Promise<Sandbox> {
     try {
-      if (req.signal?.aborted) throw new SandboxError("cancelled while the scenario run started");
-      await client.devboxes.awaitRunning(devboxId, {
+      if (req.signal?.aborted) throw new SandboxError("cancelled while the devbox was starting");
+      await this.options.client.devboxes.awaitRunning(sandbox.devboxId, {
         timeoutMs: this.options.provisionTimeoutMs ?? 600_000,
         ...(req.signal ? { signal: req.signal } : {}),
       });
@@ -109,9 +93,7 @@ export class RunloopBackend implements Backend {
       await sandbox.teardown().catch(() => {});
       throw err instanceof SandboxError
         ? err
-        : new SandboxError(
-            `scenario run ${runId}: devbox ${devboxId} did not start: ${errorMessage(err)}`,
-          );
+        : new SandboxError(`${sandbox.label} did not start: ${errorMessage(err)}`);
     }
     return sandbox;
   }
@@ -263,6 +245,9 @@ class RunloopSandbox implements Sandbox {
     signal?: AbortSignal,
   ) => Promise<{ score: number; rewards: Record<string, number> | null }>;
 
+  /** How errors name this sandbox: `devbox dbx_…`, with its scenario run when it has one. */
+  readonly label: string;
+
   constructor(
     private readonly client: RunloopClient,
     readonly devboxId: string,
@@ -270,6 +255,10 @@ class RunloopSandbox implements Sandbox {
     private readonly scenarioRunId?: string,
   ) {
     this.workdir = req.task.environment.workdir;
+    this.label =
+      scenarioRunId === undefined
+        ? `devbox ${devboxId}`
+        : `scenario run ${scenarioRunId}: devbox ${devboxId}`;
     if (scenarioRunId !== undefined) this.score = (signal) => this.scoreRun(scenarioRunId, signal);
   }
 
