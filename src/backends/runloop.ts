@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { cp, lstat, mkdir, readFile as readHostFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import * as tar from "tar";
@@ -7,6 +8,7 @@ import type { Task } from "../benchmarks/task.js";
 import { errorMessage } from "../core/errors.js";
 import type { RunloopClient } from "../runloop/client.js";
 import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
+import type { BlueprintView } from "../runloop/schemas.js";
 import {
   type Backend,
   type ExecRequest,
@@ -34,6 +36,8 @@ export interface RunloopBackendOptions {
   blueprintName?: string;
   /** Overall wait for a devbox to be running; default 10 minutes. */
   provisionTimeoutMs?: number;
+  /** How often a blueprint build is polled; default 2 s. */
+  buildPollMs?: number;
 }
 
 /**
@@ -50,8 +54,9 @@ export class RunloopBackend implements Backend {
   constructor(readonly options: RunloopBackendOptions) {}
 
   unsupportedReason(task: Task): string | null {
-    if (task.environment.kind === "host") return null;
-    return `scenario ${task.id} needs a container image; --backend runloop runs tasks on Runloop's default devbox image (or --runloop-blueprint), and building task Dockerfiles as blueprints is not supported yet`;
+    const image = imageOf(task);
+    if (image.kind === "error") return `scenario ${task.id}: ${image.reason}`;
+    return null;
   }
 
   async provision(req: ProvisionRequest): Promise<Sandbox> {
@@ -62,14 +67,22 @@ export class RunloopBackend implements Backend {
       const { runId, devboxId } = await startScenarioRun(client, req, req.task.runloop.scenarioId);
       return this.started(new RunloopSandbox(client, devboxId, req, runId), req);
     }
+    const image = imageOf(req.task);
+    if (image.kind === "error") throw new SandboxError(image.reason);
+    const blueprint =
+      image.kind === "dockerfile"
+        ? { blueprint_id: await this.blueprintFor(image.dockerfile, req.signal) }
+        : {
+            ...(this.options.blueprintId ? { blueprint_id: this.options.blueprintId } : {}),
+            ...(this.options.blueprintName ? { blueprint_name: this.options.blueprintName } : {}),
+          };
     // Not aborted by the signal: a create cut off in flight may still make a devbox we could never shut
     // down. It is quick; a cancel is honoured right after it.
     let devboxId: string;
     try {
       const view = await client.devboxes.create({
         name: `rli-${req.trialId}`.slice(0, 100),
-        ...(this.options.blueprintId ? { blueprint_id: this.options.blueprintId } : {}),
-        ...(this.options.blueprintName ? { blueprint_name: this.options.blueprintName } : {}),
+        ...blueprint,
         metadata: { rli_job_id: req.jobId, rli_trial_id: req.trialId, rli_scenario: req.task.id },
         launch_parameters: { keep_alive_time_seconds: keepAliveSec(req.task) },
       });
@@ -78,6 +91,46 @@ export class RunloopBackend implements Backend {
       throw new SandboxError(`cannot create a devbox: ${errorMessage(err)}`);
     }
     return this.started(new RunloopSandbox(client, devboxId, req), req);
+  }
+
+  private readonly blueprints = new Map<string, Promise<string>>();
+
+  /**
+   * The blueprint built from `dockerfile`, named by its content digest, so every trial of a job (and
+   * every later job) shares one build: an existing build_complete blueprint of that name is reused, one
+   * still building is awaited, otherwise it is built once per process. A failed build fails every trial
+   * that needs it, as an infrastructure error naming the reason.
+   */
+  private blueprintFor(dockerfile: string, signal?: AbortSignal): Promise<string> {
+    const name = blueprintName(dockerfile);
+    let pending = this.blueprints.get(name);
+    if (pending === undefined) {
+      pending = this.buildBlueprint(name, dockerfile);
+      this.blueprints.set(name, pending);
+    }
+    return abortable(pending, signal);
+  }
+
+  private async buildBlueprint(name: string, dockerfile: string): Promise<string> {
+    const { client } = this.options;
+    try {
+      let found: BlueprintView | undefined;
+      for await (const b of client.blueprints.list({ name, limit: 50 })) {
+        if (b.name !== name || b.status === "failed") continue;
+        if (b.status === "build_complete") return b.id;
+        found ??= b;
+      }
+      const view = found ?? (await client.blueprints.create({ name, dockerfile }));
+      return (
+        await client.blueprints.awaitBuilt(view.id, {
+          intervalMs: this.options.buildPollMs ?? 2000,
+        })
+      ).id;
+    } catch (err) {
+      throw new SandboxError(
+        `cannot build the task's image as blueprint ${name}: ${errorMessage(err)}`,
+      );
+    }
   }
 
   /** Waits until the sandbox's devbox runs and queues its preparation; on any failure tears it down. */
@@ -118,6 +171,74 @@ async function startScenarioRun(
   }
 }
 
+/** What a task's devbox starts from: Runloop's default image, or a Dockerfile to build as a blueprint. */
+export function imageOf(
+  task: Task,
+):
+  | { kind: "default" }
+  | { kind: "dockerfile"; dockerfile: string }
+  | { kind: "error"; reason: string } {
+  const env = task.environment;
+  if (env.kind === "host") return { kind: "default" };
+  if (env.dockerfile !== null) {
+    let text: string;
+    try {
+      text = readFileSync(env.dockerfile, "utf8");
+    } catch (err) {
+      return { kind: "error", reason: `cannot read ${env.dockerfile}: ${errorMessage(err)}` };
+    }
+    const context = buildContextInstruction(text);
+    if (context !== null) {
+      return {
+        kind: "error",
+        reason: `environment/Dockerfile uses its build context (${context}); --backend runloop builds Dockerfiles without a context, so use RUN steps, a docker_image, or the docker backend`,
+      };
+    }
+    return { kind: "dockerfile", dockerfile: text };
+  }
+  if (env.dockerImage !== null)
+    return { kind: "dockerfile", dockerfile: `FROM ${env.dockerImage}\n` };
+  return { kind: "default" };
+}
+
+/** The first COPY/ADD that reads the build context (COPY --from=<stage> does not), or null. */
+export function buildContextInstruction(dockerfile: string): string | null {
+  const lines = dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+  for (const raw of lines) {
+    const line = raw.trim();
+    const m = /^(COPY|ADD)\s+(.*)$/i.exec(line);
+    if (m === null) continue;
+    if (/(^|\s)--from=/i.test(m[2] ?? "")) continue;
+    return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+  }
+  return null;
+}
+
+/** A blueprint name from the Dockerfile's content: the same Dockerfile always maps to the same build. */
+export function blueprintName(dockerfile: string): string {
+  return `rli-${createHash("sha256").update(dockerfile).digest("hex").slice(0, 20)}`;
+}
+
+/** `promise`, or the signal's abort reason first; the promise itself keeps running (it is shared). */
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** keep_alive_time_seconds: a safety net that shuts a forgotten devbox down after the trial could have ended. */
 function keepAliveSec(task: Task): number {
   const total = (task.agent.timeoutSec ?? 7200) + task.verifier.timeoutSec + 1800;
@@ -149,6 +270,11 @@ export interface ExecScriptInput {
   stdoutPath: string | undefined;
   stderrPath: string | undefined;
   prelude: readonly string[];
+  /**
+   * Keep the devbox's own environment under `env` (image-based tasks: the image's ENV, as docker exec
+   * would); otherwise the command sees exactly `env`.
+   */
+  inheritEnv?: boolean;
 }
 
 /**
@@ -191,7 +317,14 @@ export function execScript(input: ExecScriptInput): string {
   }
   lines.push(
     "start=$(date +%s%3N)",
-    ["env", "-i", ...env, ...deadline, ...input.argv.map(shellQuote), ...redirect].join(" "),
+    [
+      "env",
+      ...(input.inheritEnv === true ? [] : ["-i"]),
+      ...env,
+      ...deadline,
+      ...input.argv.map(shellQuote),
+      ...redirect,
+    ].join(" "),
     "code=$?",
     `echo ${EXIT_MARKER} "$code" "$(( $(date +%s%3N) - start ))"`,
   );
@@ -328,6 +461,7 @@ class RunloopSandbox implements Sandbox {
       stdoutPath: req.stdoutPath,
       stderrPath: req.stderrPath,
       prelude: this.pending.prelude,
+      inheritEnv: this.req.task.environment.kind === "image",
     });
     this.pending.prelude = [];
     this.pending.files.push({ sandbox: `${execDir}/run.sh`, content: script, mode: 0o700 });

@@ -10,6 +10,8 @@ import {
 import { z } from "zod";
 import type { RunloopHttp } from "./http.js";
 import {
+  type BlueprintView,
+  BlueprintViewSchema,
   type DevboxExecutionView,
   DevboxExecutionViewSchema,
   type DevboxLogs,
@@ -210,6 +212,11 @@ export class RunloopClient {
   };
 
   readonly benchmarks = {
+    retrieve: async (id: string, options: CallOptions = {}): Promise<BenchmarkView> =>
+      this.http.request("GET", `/v1/benchmarks/${segment(id)}`, {
+        schema: BenchmarkViewSchema,
+        signal: options.signal,
+      }),
     list: (options: ListOptions = {}): AsyncGenerator<BenchmarkView, void, undefined> =>
       this.http.paginate("/v1/benchmarks", "benchmarks", BenchmarkViewSchema, listOptions(options)),
     listPublic: (options: ListOptions = {}): AsyncGenerator<BenchmarkView, void, undefined> =>
@@ -402,6 +409,53 @@ export class RunloopClient {
         query: { execution_id: options.executionId },
         signal: options.signal,
       }),
+  };
+
+  readonly blueprints = {
+    /** Starts an image build from a Dockerfile; the view's status moves to build_complete or failed. */
+    create: (
+      body: { name: string; dockerfile: string; system_setup_commands?: string[] },
+      options: CallOptions = {},
+    ): Promise<BlueprintView> =>
+      this.http.request("POST", "/v1/blueprints", {
+        schema: BlueprintViewSchema,
+        body,
+        ...options,
+      }),
+    retrieve: async (id: string, options: CallOptions = {}): Promise<BlueprintView> =>
+      this.http.request("GET", `/v1/blueprints/${segment(id)}`, {
+        schema: BlueprintViewSchema,
+        signal: options.signal,
+      }),
+    list: (options: ListOptions = {}): AsyncGenerator<BlueprintView, void, undefined> =>
+      this.http.paginate("/v1/blueprints", "blueprints", BlueprintViewSchema, listOptions(options)),
+    /**
+     * Polls (every `intervalMs`, default 2 s) until the build ends: resolves when build_complete, throws a
+     * one-line Error with the failure reason when failed.
+     */
+    awaitBuilt: async (
+      id: string,
+      options: WaitOptions & { intervalMs?: number } = {},
+    ): Promise<BlueprintView> => {
+      const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+      for (;;) {
+        const view = await this.blueprints.retrieve(id, { signal: options.signal });
+        if (view.status === "build_complete") return view;
+        if (view.status === "failed") {
+          throw new Error(
+            oneLine(
+              `blueprint ${view.name} (${id}) failed to build: ${view.failure_reason ?? "no reason given"}`,
+            ),
+          );
+        }
+        if (Date.now() >= deadline) {
+          throw new Error(
+            `blueprint ${view.name} (${id}) still ${view.status} after ${options.timeoutMs} ms`,
+          );
+        }
+        await sleepFor(options.intervalMs ?? 2000, undefined, { signal: options.signal });
+      }
+    },
   };
 
   readonly benchmarkRuns = {

@@ -158,6 +158,18 @@ export const DevboxLogsSchema = z
   .loose();
 export type DevboxLogs = z.output<typeof DevboxLogsSchema>;
 
+/** BlueprintView.status: queued, provisioning, building, failed, build_complete (any string is kept). */
+export const BlueprintViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.string(),
+    failure_reason: z.string().nullish(),
+    create_time_ms: z.number().nullish(),
+  })
+  .loose();
+export type BlueprintView = z.output<typeof BlueprintViewSchema>;
+
 /** BenchmarkView: `scenarioIds` is camelCase on the wire. */
 export const BenchmarkViewSchema = z
   .object({

@@ -23,6 +23,7 @@ import {
   type Reply,
   Router,
 } from "./runloop/http.js";
+import { BlueprintStore } from "./runloop/blueprints.js";
 import { defaultOutcome, type JobRequest, JobStore, type OutcomeFn } from "./runloop/jobs.js";
 import { SandboxHost } from "./runloop/sandbox.js";
 import { type ScenarioRunView, ScenarioRunStore } from "./runloop/scenario-runs.js";
@@ -111,6 +112,8 @@ export interface FakeRunloop {
   seedBenchmark(seed: BenchmarkSeed): BenchmarkView;
   seedScenario(seed: ScenarioSeed): ScenarioView;
   seedBlueprint(id: string, seed?: ImageSeed): void;
+  /** How many blueprint builds POST /v1/blueprints started. */
+  blueprintBuilds(): number;
   seedSnapshot(id: string, seed?: ImageSeed): void;
   /** Create or update a secret without going through HTTP. */
   setSecret(name: string, value: string): void;
@@ -159,7 +162,9 @@ export async function startFakeRunloop(options: FakeRunloopOptions): Promise<Fak
     realJobDevboxes: options.realJobDevboxes ?? false,
     jobStepMs: options.jobStepMs ?? 50,
   });
+  const blueprints = new BlueprintStore(catalogue, devboxes);
   const router = new Router();
+  blueprints.routes(router);
   secrets.routes(router);
   catalogue.routes(router);
   devboxes.routes(router);
@@ -356,6 +361,7 @@ export async function startFakeRunloop(options: FakeRunloopOptions): Promise<Fak
     setFaults: (f) => faults.set(f),
     seedBenchmark: (seed) => catalogue.seedBenchmark(seed),
     seedScenario: (seed) => catalogue.seedScenario(seed),
+    blueprintBuilds: () => blueprints.builds,
     seedBlueprint: (id, seed = {}) => {
       catalogue.blueprints.set(id, seed);
     },

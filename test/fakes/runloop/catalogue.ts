@@ -80,6 +80,10 @@ export interface BenchmarkSeed {
 export interface ImageSeed {
   name?: string;
   files?: Record<string, string>;
+  /** Run (as setup commands) in every devbox made from the image: the RUN steps of a built blueprint. */
+  setupCommands?: string[];
+  /** Environment of every devbox made from the image (a built blueprint's ENV). */
+  env?: Record<string, string>;
 }
 
 export interface Scenario {

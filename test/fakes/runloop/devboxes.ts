@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Catalogue } from "./catalogue.js";
+import type { Catalogue, ImageSeed } from "./catalogue.js";
 import {
   ApiError,
   badRequest,
@@ -177,7 +177,7 @@ export class DevboxStore {
       ...(req.environmentVariables ?? {}),
       ...this.o.secrets.resolve(req.secrets ?? {}),
     };
-    let image: { files?: Record<string, string> } | undefined;
+    let image: ImageSeed | undefined;
     let blueprintId = req.blueprintId;
     if (req.blueprintId !== undefined) {
       image = this.o.catalogue.blueprints.get(req.blueprintId);
@@ -190,8 +190,9 @@ export class DevboxStore {
     if (req.snapshotId !== undefined) {
       const snapshot = this.o.catalogue.snapshots.get(req.snapshotId);
       if (snapshot === undefined) throw badRequest(`snapshot ${req.snapshotId} not found`);
-      image = { files: { ...(image?.files ?? {}), ...(snapshot.files ?? {}) } };
+      image = { ...image, files: { ...(image?.files ?? {}), ...(snapshot.files ?? {}) } };
     }
+    Object.assign(env, image?.env ?? {}, req.environmentVariables ?? {});
     const launch = req.launchParameters ?? {};
     const keepAlive = launch.keep_alive_time_seconds;
     if (keepAlive !== undefined && (typeof keepAlive !== "number" || !(keepAlive > 0))) {
@@ -235,7 +236,10 @@ export class DevboxStore {
       return d;
     }
     const files = { ...(image?.files ?? {}), ...(req.files ?? {}) };
-    d.ready = this.provision(d, files, req.dirs ?? [], (launchCommands as string[]) ?? []);
+    d.ready = this.provision(d, files, req.dirs ?? [], [
+      ...(image?.setupCommands ?? []),
+      ...((launchCommands as string[] | undefined) ?? []),
+    ]);
     return d;
   }
 

@@ -4,12 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  blueprintName,
+  buildContextInstruction,
   type ExecScriptInput,
   execResultOf,
   execScript,
+  imageOf,
   parseExecReport,
   shellQuote,
 } from "../../../src/backends/runloop.js";
+import type { Task } from "../../../src/benchmarks/task.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rli-script-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +38,10 @@ function runScript(input: Partial<ExecScriptInput> & { argv: string[] }): {
       ...input,
     }),
   );
-  const r = spawnSync("bash", [script], { encoding: "utf8" });
+  const r = spawnSync("bash", [script], {
+    encoding: "utf8",
+    env: { ...process.env, FROM_IMAGE: "from-image" },
+  });
   let scriptLeft = true;
   try {
     readFileSync(script);
@@ -127,6 +134,18 @@ describe("execScript run by bash", () => {
     expect(parseExecReport(bad.stdout)).toEqual({ kind: "prelude", step: "false" });
   });
 
+  it("inheritEnv keeps the devbox's environment under the given one (an image's ENV)", () => {
+    const out = join(dir, "inherit.txt");
+    const r = runScript({
+      argv: ["bash", "-c", 'echo "$FROM_IMAGE $GIVEN"'],
+      env: { PATH: process.env.PATH ?? "", GIVEN: "given" },
+      stdoutPath: out,
+      inheritEnv: true,
+    });
+    expect(parseExecReport(r.stdout)).toMatchObject({ kind: "exit", code: 0 });
+    expect(readFileSync(out, "utf8")).toBe("from-image given\n");
+  });
+
   it("a missing working directory is a prelude failure, not the command's exit", () => {
     const r = runScript({ argv: ["true"], cwd: "/nonexistent/dir" });
     expect(parseExecReport(r.stdout)).toMatchObject({ kind: "prelude" });
@@ -147,6 +166,57 @@ describe("parseExecReport / execResultOf", () => {
     expect(execResultOf({ code: 124, elapsedMs: 10 }, null, 12)).toMatchObject({
       timedOut: false,
       exitCode: 124,
+    });
+  });
+});
+
+describe("task images on Runloop", () => {
+  it.each([
+    ["FROM ubuntu\nRUN apt-get update\n", null],
+    ["FROM ubuntu\nCOPY app.py /app/\n", "COPY app.py /app/"],
+    ["FROM ubuntu\n  add --chown=1 x /y\n", "add --chown=1 x /y"],
+    ["FROM a AS b\nFROM ubuntu\nCOPY --from=b /x /x\n", null],
+    ["FROM ubuntu\nRUN echo \\\n  COPY is text here\n", null],
+  ])("buildContextInstruction(%j) = %j", (dockerfile, expected) => {
+    expect(buildContextInstruction(dockerfile)).toBe(expected);
+  });
+
+  it("blueprint names follow the Dockerfile's content only", () => {
+    const a = blueprintName("FROM ubuntu\n");
+    expect(a).toMatch(/^rli-[0-9a-f]{20}$/);
+    expect(blueprintName("FROM ubuntu\n")).toBe(a);
+    expect(blueprintName("FROM debian\n")).not.toBe(a);
+  });
+
+  it("imageOf: host tasks use the default image; docker_image becomes a one-line Dockerfile", () => {
+    const base = { id: "b/t" } as Task;
+    expect(imageOf({ ...base, environment: { kind: "host", workdir: "/app" } })).toEqual({
+      kind: "default",
+    });
+    expect(
+      imageOf({
+        ...base,
+        environment: {
+          kind: "image",
+          workdir: "/app",
+          dockerfile: null,
+          dockerImage: "python:3.12",
+        },
+      }),
+    ).toEqual({ kind: "dockerfile", dockerfile: "FROM python:3.12\n" });
+    expect(
+      imageOf({
+        ...base,
+        environment: {
+          kind: "image",
+          workdir: "/app",
+          dockerfile: "/nonexistent/Dockerfile",
+          dockerImage: null,
+        },
+      }),
+    ).toMatchObject({
+      kind: "error",
+      reason: expect.stringMatching(/^cannot read \/nonexistent\/Dockerfile/),
     });
   });
 });
