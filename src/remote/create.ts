@@ -241,11 +241,20 @@ export async function resolveRemoteSecrets(
       `Agent ${a} requires at least one of: ${def.vars.join(", ")}. Create secrets (${def.vars.map((v) => SECRET_PREFIX + v).join(", ")}) or set environment variables.`,
     );
   }
+  // Like Runloop's CLI since #146: a missing variable is worth a line only for an agent that got none.
+  const unresolvedAgentVars = new Set(
+    unique(agents.map((x) => x.name)).flatMap((a) => {
+      const own = REMOTE_AGENTS[a]?.vars ?? [];
+      return own.some(usable) ? [] : own;
+    }),
+  );
   for (const v of vars) {
     const value = env[v];
     const name = `${SECRET_PREFIX}${v}`;
     if (!value) {
-      if (exists.get(v) !== true) log(`Secret ${name} not found and ${v} not set in environment`);
+      if (exists.get(v) !== true && unresolvedAgentVars.has(v)) {
+        log(`Secret ${name} not found and ${v} not set in environment`);
+      }
       continue;
     }
     if (exists.get(v) === true) {

@@ -239,6 +239,8 @@ describe("resolveRemoteSecrets", () => {
     expect(calls).toContain("UPDATE BMJ_OPENAI_API_KEY=ok");
     expect(log).toContain("Creating secret BMJ_ANTHROPIC_API_KEY from ANTHROPIC_API_KEY env var");
     expect(log).toContain("Updating secret BMJ_OPENAI_API_KEY from OPENAI_API_KEY env var");
+    // claude-code got its key, so its optional CLAUDE_CODE_OAUTH_TOKEN is not worth a warning.
+    expect(log.join("\n")).not.toContain("CLAUDE_CODE_OAUTH_TOKEN");
     expect(log.join("\n")).not.toMatch(/\bak\b|\bok\b/);
   });
 
