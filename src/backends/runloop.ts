@@ -471,12 +471,15 @@ class RunloopSandbox implements Sandbox {
 
     let view: Awaited<ReturnType<RunloopClient["devboxes"]["execute"]>>;
     try {
+      // Cancellable: the server may hold this call for the whole optimistic wait. Whatever the command
+      // was doing when it is cut off ends with the devbox at teardown.
       view = await this.client.devboxes.execute(
         this.devboxId,
         { command, optimistic_timeout: OPTIMISTIC_TIMEOUT_SEC },
-        { lastN: 20 },
+        { lastN: 20, ...(req.signal ? { signal: req.signal } : {}) },
       );
     } catch (err) {
+      if (req.signal?.aborted) return cancelledResult(started);
       throw new SandboxError(`devbox ${this.devboxId}: execute failed: ${errorMessage(err)}`);
     }
     if (view.status !== "completed") {

@@ -40,7 +40,10 @@ export async function runRemote(input: RemoteRunInput, io: Io): Promise<number> 
   await client.ping();
   let target: Parameters<typeof buildCreateBody>[0]["target"];
   if (flags.benchmark !== undefined) {
-    target = { type: "benchmark", benchmarkId: await resolveBenchmarkId(client, flags.benchmark) };
+    const benchmarkId = await resolveBenchmarkId(client, flags.benchmark);
+    // A bmd_ id is taken as given: it must exist before any secret is written.
+    if (flags.benchmark.startsWith("bmd_")) await client.benchmarks.retrieve(benchmarkId);
+    target = { type: "benchmark", benchmarkId };
   } else {
     const ids = [...new Set(flags.scenarios ?? [])];
     await Promise.all(

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HttpResponse, http } from "msw";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/core/errors.js";
 import { cancelRemote } from "../../../src/remote/cancel-action.js";
 import type { RemoteDeps } from "../../../src/remote/deps.js";
@@ -9,22 +9,12 @@ import { listRemote } from "../../../src/remote/list-action.js";
 import { COMPLETE_MARKER, logsRemote } from "../../../src/remote/logs-action.js";
 import { summaryRemote } from "../../../src/remote/summary-action.js";
 import { captureIo } from "../../helpers/io.js";
-import { BASE, mswServer, testClient } from "../../helpers/msw-runloop.js";
-import {
-  CREATED_MS,
-  inProgressJson,
-  jobJson,
-  outcomeJson,
-  scenarioOutcomeJson,
-  scenarioRunJson,
-} from "../../helpers/runloop-views.js";
+import { BASE, mockRunloop, testClient } from "../../helpers/msw-runloop.js";
+import * as api from "../../helpers/runloop-views.js";
 import { tempDir } from "../../helpers/tasks.js";
 import { zipOf } from "../../helpers/zips.js";
 
-const server = mswServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const { server } = mockRunloop();
 
 const deps: RemoteDeps = { client: () => testClient() };
 
@@ -49,7 +39,7 @@ describe("summaryRemote", () => {
   it("-o yaml prints YAML of the same document", async () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
-        HttpResponse.json(jobJson({ state: "completed" })),
+        HttpResponse.json(api.jobJson({ state: "completed" })),
       ),
     );
     const c = captureIo();
@@ -61,22 +51,24 @@ describe("summaryRemote", () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
         HttpResponse.json(
-          jobJson({
+          api.jobJson({
             benchmark_outcomes: [
-              outcomeJson("oracle", null, "bmr_0", [scenarioOutcomeJson("a", "COMPLETED", 1)]),
+              api.outcomeJson("oracle", null, "bmr_0", [
+                api.scenarioOutcomeJson("a", "COMPLETED", 1),
+              ]),
             ],
-            in_progress_runs: [inProgressJson("bmr_1", "codex")],
+            in_progress_runs: [api.inProgressJson("bmr_1", "codex")],
           }),
         ),
       ),
       http.get(`${BASE}/v1/benchmark_runs/bmr_1/scenario_runs`, () =>
-        HttpResponse.json({ runs: [scenarioRunJson("s1", "running")], has_more: false }),
+        HttpResponse.json({ runs: [api.scenarioRunJson("s1", "running")], has_more: false }),
       ),
     );
     const c = captureIo();
     await summaryRemote(
       "bmj_test1",
-      { output: "text", extended: true, nowMs: CREATED_MS + 5000 },
+      { output: "text", extended: true, nowMs: api.CREATED_MS + 5000 },
       c.io,
       deps,
     );
@@ -99,9 +91,9 @@ describe("summaryRemote", () => {
 });
 
 describe("listRemote", () => {
-  const NOW = CREATED_MS + 10 * 86_400_000;
+  const NOW = api.CREATED_MS + 10 * 86_400_000;
   const jobAt = (i: number, ageH: number, over: Record<string, unknown> = {}) =>
-    jobJson({
+    api.jobJson({
       id: `bmj_${i}`,
       name: `job ${i}`,
       state: "completed",
@@ -174,20 +166,20 @@ describe("listRemote", () => {
       jobAt(1, 2, {
         state: "running",
         benchmark_outcomes: [
-          outcomeJson("a", null, "bmr_0", [
-            scenarioOutcomeJson("a", "COMPLETED", 1),
-            scenarioOutcomeJson("b", "CANCELED"),
+          api.outcomeJson("a", null, "bmr_0", [
+            api.scenarioOutcomeJson("a", "COMPLETED", 1),
+            api.scenarioOutcomeJson("b", "CANCELED"),
           ]),
         ],
-        in_progress_runs: [inProgressJson("bmr_1", "codex")],
+        in_progress_runs: [api.inProgressJson("bmr_1", "codex")],
       }),
     ]);
     server.use(
       http.get(`${BASE}/v1/benchmark_runs/bmr_1/scenario_runs`, () =>
         HttpResponse.json({
           runs: [
-            scenarioRunJson("s1", "failed"),
-            scenarioRunJson("s2", "scored", { scoring_contract_result: { score: 0 } }),
+            api.scenarioRunJson("s1", "failed"),
+            api.scenarioRunJson("s2", "scored", { scoring_contract_result: { score: 0 } }),
           ],
           has_more: false,
         }),
@@ -226,12 +218,12 @@ describe("cancelRemote", () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
         HttpResponse.json(
-          jobJson({
-            benchmark_outcomes: [outcomeJson("a", null, "bmr_0", [])],
+          api.jobJson({
+            benchmark_outcomes: [api.outcomeJson("a", null, "bmr_0", [])],
             in_progress_runs: [
-              inProgressJson("bmr_0", "a"),
-              inProgressJson("bmr_1", "codex", "gpt-5"),
-              inProgressJson("bmr_2", "oracle"),
+              api.inProgressJson("bmr_0", "a"),
+              api.inProgressJson("bmr_1", "codex", "gpt-5"),
+              api.inProgressJson("bmr_2", "oracle"),
             ],
           }),
         ),
@@ -256,8 +248,11 @@ describe("cancelRemote", () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
         HttpResponse.json(
-          jobJson({
-            in_progress_runs: [inProgressJson("bmr_1", "codex"), inProgressJson("bmr_2", "oracle")],
+          api.jobJson({
+            in_progress_runs: [
+              api.inProgressJson("bmr_1", "codex"),
+              api.inProgressJson("bmr_2", "oracle"),
+            ],
           }),
         ),
       ),
@@ -283,7 +278,7 @@ describe("cancelRemote", () => {
   it("a finished job says so and exits 0 without cancelling", async () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
-        HttpResponse.json(jobJson({ state: "completed" })),
+        HttpResponse.json(api.jobJson({ state: "completed" })),
       ),
     );
     const c = captureIo();
@@ -294,7 +289,7 @@ describe("cancelRemote", () => {
   it("a job without runs yet cannot be cancelled: exit 1", async () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
-        HttpResponse.json(jobJson({ state: "queued" })),
+        HttpResponse.json(api.jobJson({ state: "queued" })),
       ),
     );
     const c = captureIo();
@@ -314,21 +309,21 @@ describe("logsRemote", () => {
     await tmp.cleanup();
   });
 
-  const job = jobJson({
+  const job = api.jobJson({
     state: "completed",
     benchmark_outcomes: [
-      outcomeJson("claude-code", "sonnet", "bmr_1", [
-        scenarioOutcomeJson("hello", "COMPLETED", 1, { scenario_run_id: "scr_1" }),
-        scenarioOutcomeJson("hello", "COMPLETED", 0, { scenario_run_id: "scr_2" }),
-        scenarioOutcomeJson("broken", "FAILED", undefined, {
+      api.outcomeJson("claude-code", "sonnet", "bmr_1", [
+        api.scenarioOutcomeJson("hello", "COMPLETED", 1, { scenario_run_id: "scr_1" }),
+        api.scenarioOutcomeJson("hello", "COMPLETED", 0, { scenario_run_id: "scr_2" }),
+        api.scenarioOutcomeJson("broken", "FAILED", undefined, {
           scenario_run_id: null,
           failure_reason: { exception_type: "SetupError", exception_message: "no image" },
         }),
-        scenarioOutcomeJson("bad-zip", "COMPLETED", 1, { scenario_run_id: "scr_3" }),
+        api.scenarioOutcomeJson("bad-zip", "COMPLETED", 1, { scenario_run_id: "scr_3" }),
       ]),
     ],
     // Also listed as in progress: must not be downloaded twice.
-    in_progress_runs: [inProgressJson("bmr_1", "claude-code", "sonnet")],
+    in_progress_runs: [api.inProgressJson("bmr_1", "claude-code", "sonnet")],
   });
 
   function routes() {
@@ -338,9 +333,9 @@ describe("logsRemote", () => {
       http.get(`${BASE}/v1/benchmark_runs/bmr_1/scenario_runs`, () =>
         HttpResponse.json({
           runs: [
-            scenarioRunJson("scr_1", "completed", { start_time_ms: CREATED_MS + 1 }),
-            scenarioRunJson("scr_2", "completed", { start_time_ms: CREATED_MS + 2 }),
-            scenarioRunJson("scr_3", "completed", { start_time_ms: CREATED_MS + 3 }),
+            api.scenarioRunJson("scr_1", "completed", { start_time_ms: api.CREATED_MS + 1 }),
+            api.scenarioRunJson("scr_2", "completed", { start_time_ms: api.CREATED_MS + 2 }),
+            api.scenarioRunJson("scr_3", "completed", { start_time_ms: api.CREATED_MS + 3 }),
           ],
           has_more: false,
         }),
@@ -463,7 +458,7 @@ describe("logsRemote", () => {
     ).rejects.toBeInstanceOf(UsageError);
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
-        HttpResponse.json(jobJson({ state: "queued" })),
+        HttpResponse.json(api.jobJson({ state: "queued" })),
       ),
     );
     const c = captureIo();
@@ -474,13 +469,15 @@ describe("logsRemote", () => {
   it("resolves names the outcomes lack with GET /v1/scenarios/{id}, falling back to the id", async () => {
     server.use(
       http.get(`${BASE}/v1/benchmark_jobs/bmj_test1`, () =>
-        HttpResponse.json(jobJson({ in_progress_runs: [inProgressJson("bmr_2", "codex")] })),
+        HttpResponse.json(
+          api.jobJson({ in_progress_runs: [api.inProgressJson("bmr_2", "codex")] }),
+        ),
       ),
       http.get(`${BASE}/v1/benchmark_runs/bmr_2/scenario_runs`, () =>
         HttpResponse.json({
           runs: [
-            scenarioRunJson("scr_a", "running", { scenario_id: "scn_named" }),
-            scenarioRunJson("scr_b", "running", { scenario_id: "scn_gone" }),
+            api.scenarioRunJson("scr_a", "running", { scenario_id: "scn_named" }),
+            api.scenarioRunJson("scr_b", "running", { scenario_id: "scn_gone" }),
           ],
           has_more: false,
         }),

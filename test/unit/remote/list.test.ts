@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalState, remoteListRow } from "../../../src/remote/list.js";
-import {
-  CREATED_MS,
-  inProgressJson,
-  jobJson,
-  outcomeJson,
-  runsOf,
-  scenarioOutcomeJson,
-  scenarioRunJson,
-  view,
-} from "../../helpers/runloop-views.js";
+import * as api from "../../helpers/runloop-views.js";
 
 const twoAgents = {
   scenario_ids: ["a", "b", "c", "d"],
@@ -21,47 +12,47 @@ const twoAgents = {
 
 describe("remoteListRow", () => {
   it("counts DONE over scenarios × agents, ERRORS without cancels, SCORE as the mean of run averages", () => {
-    const v = view(
-      jobJson({
+    const v = api.view(
+      api.jobJson({
         job_spec: twoAgents,
         benchmark_outcomes: [
-          outcomeJson(
+          api.outcomeJson(
             "claude-code",
             "sonnet",
             "bmr_1",
             [
-              scenarioOutcomeJson("a", "COMPLETED", 1),
-              scenarioOutcomeJson("b", "FAILED"),
-              scenarioOutcomeJson("c", "TIMEOUT"),
-              scenarioOutcomeJson("d", "CANCELED"),
+              api.scenarioOutcomeJson("a", "COMPLETED", 1),
+              api.scenarioOutcomeJson("b", "FAILED"),
+              api.scenarioOutcomeJson("c", "TIMEOUT"),
+              api.scenarioOutcomeJson("d", "CANCELED"),
             ],
             { average_score: 0.8 },
           ),
         ],
         in_progress_runs: [
-          inProgressJson("bmr_1", "claude-code", "sonnet"),
-          inProgressJson("bmr_2", "codex", "gpt-5"),
+          api.inProgressJson("bmr_1", "claude-code", "sonnet"),
+          api.inProgressJson("bmr_2", "codex", "gpt-5"),
         ],
       }),
     );
     const runs = new Map([
       [
         "bmr_2",
-        runsOf([
-          scenarioRunJson("s1", "scored", { scoring_contract_result: { score: 0.4 } }),
-          scenarioRunJson("s2", "failed"),
-          scenarioRunJson("s3", "canceled"),
-          scenarioRunJson("s4", "running"),
-          scenarioRunJson("s1", "scored", { scoring_contract_result: { score: 0.4 } }),
+        api.runsOf([
+          api.scenarioRunJson("s1", "scored", { scoring_contract_result: { score: 0.4 } }),
+          api.scenarioRunJson("s2", "failed"),
+          api.scenarioRunJson("s3", "canceled"),
+          api.scenarioRunJson("s4", "running"),
+          api.scenarioRunJson("s1", "scored", { scoring_contract_result: { score: 0.4 } }),
         ]),
       ],
-      ["bmr_1", runsOf([scenarioRunJson("never-counted", "completed")])],
+      ["bmr_1", api.runsOf([api.scenarioRunJson("never-counted", "completed")])],
     ]);
     expect(remoteListRow(v, runs)).toEqual({
       id: "bmj_test1",
       name: "nightly",
       state: "running",
-      create_time_ms: CREATED_MS,
+      create_time_ms: api.CREATED_MS,
       n_finished: 7,
       n_trials: 8,
       n_errors: 3,
@@ -70,14 +61,14 @@ describe("remoteListRow", () => {
   });
 
   it("falls back to the outcome's counters and its completed scores when it lists no scenarios", () => {
-    const v = view(
-      jobJson({
+    const v = api.view(
+      api.jobJson({
         state: "completed",
         benchmark_outcomes: [
-          outcomeJson("a", null, "bmr_1", [], { n_completed: 3, n_failed: 1, n_timeout: 1 }),
-          outcomeJson("b", null, "bmr_2", [
-            scenarioOutcomeJson("a", "COMPLETED", 1),
-            scenarioOutcomeJson("b", "COMPLETED", 0),
+          api.outcomeJson("a", null, "bmr_1", [], { n_completed: 3, n_failed: 1, n_timeout: 1 }),
+          api.outcomeJson("b", null, "bmr_2", [
+            api.scenarioOutcomeJson("a", "COMPLETED", 1),
+            api.scenarioOutcomeJson("b", "COMPLETED", 0),
           ]),
         ],
       }),
@@ -90,10 +81,12 @@ describe("remoteListRow", () => {
   });
 
   it("has no score (N/A) when nothing was scored, and never fewer trials than done", () => {
-    const v = view(
-      jobJson({
+    const v = api.view(
+      api.jobJson({
         job_spec: null,
-        benchmark_outcomes: [outcomeJson("a", null, "bmr_1", [scenarioOutcomeJson("a", "FAILED")])],
+        benchmark_outcomes: [
+          api.outcomeJson("a", null, "bmr_1", [api.scenarioOutcomeJson("a", "FAILED")]),
+        ],
       }),
     );
     expect(remoteListRow(v, new Map())).toMatchObject({
@@ -105,7 +98,9 @@ describe("remoteListRow", () => {
   });
 
   it("lowercases the state for the STATUS column", () => {
-    expect(remoteListRow(view(jobJson({ state: "RUNNING" })), new Map()).state).toBe("running");
+    expect(remoteListRow(api.view(api.jobJson({ state: "RUNNING" })), new Map()).state).toBe(
+      "running",
+    );
   });
 });
 

@@ -8,35 +8,26 @@ import {
   selectScenario,
   unnamedScenarios,
 } from "../../../src/remote/logs-plan.js";
-import {
-  CREATED_MS,
-  inProgressJson,
-  jobJson,
-  outcomeJson,
-  runsOf,
-  scenarioOutcomeJson,
-  scenarioRunJson,
-  view,
-} from "../../helpers/runloop-views.js";
+import * as api from "../../helpers/runloop-views.js";
 
-const v = view(
-  jobJson({
+const v = api.view(
+  api.jobJson({
     benchmark_outcomes: [
-      outcomeJson("claude-code", "claude/sonnet:4", "bmr_1", [
-        scenarioOutcomeJson("hello world", "COMPLETED", 1, { scenario_run_id: "scr_1" }),
-        scenarioOutcomeJson("hello world", "FAILED", undefined, {
+      api.outcomeJson("claude-code", "claude/sonnet:4", "bmr_1", [
+        api.scenarioOutcomeJson("hello world", "COMPLETED", 1, { scenario_run_id: "scr_1" }),
+        api.scenarioOutcomeJson("hello world", "FAILED", undefined, {
           scenario_run_id: "scr_2",
           failure_reason: { exception_type: "AgentError", exception_message: "exit 1" },
         }),
-        scenarioOutcomeJson("setup-broke", "FAILED", undefined, {
+        api.scenarioOutcomeJson("setup-broke", "FAILED", undefined, {
           scenario_run_id: undefined,
           failure_reason: { exception_type: "SetupError", exception_message: "no image" },
         }),
       ]),
     ],
     in_progress_runs: [
-      inProgressJson("bmr_1", "claude-code", "claude/sonnet:4"),
-      inProgressJson("bmr_2", "codex", null),
+      api.inProgressJson("bmr_1", "claude-code", "claude/sonnet:4"),
+      api.inProgressJson("bmr_2", "codex", null),
     ],
   }),
 );
@@ -44,10 +35,10 @@ const v = view(
 const scenarioRuns = new Map([
   [
     "bmr_1",
-    runsOf([
-      scenarioRunJson("scr_2", "failed", { start_time_ms: CREATED_MS + 20 }),
-      scenarioRunJson("scr_1", "completed", {
-        start_time_ms: CREATED_MS + 10,
+    api.runsOf([
+      api.scenarioRunJson("scr_2", "failed", { start_time_ms: api.CREATED_MS + 20 }),
+      api.scenarioRunJson("scr_1", "completed", {
+        start_time_ms: api.CREATED_MS + 10,
         duration_ms: 5,
         scoring_contract_result: {
           score: 1,
@@ -60,9 +51,9 @@ const scenarioRuns = new Map([
   ],
   [
     "bmr_2",
-    runsOf([
-      scenarioRunJson("scr_3", "running", { scenario_id: "scn_x", duration_ms: 7 }),
-      scenarioRunJson("scr_1", "completed"),
+    api.runsOf([
+      api.scenarioRunJson("scr_3", "running", { scenario_id: "scn_x", duration_ms: 7 }),
+      api.scenarioRunJson("scr_1", "completed"),
     ]),
   ],
 ]);

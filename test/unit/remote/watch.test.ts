@@ -1,32 +1,22 @@
 import { HttpResponse, http } from "msw";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RunloopApiError } from "../../../src/runloop/errors.js";
 import type { RemoteDeps } from "../../../src/remote/deps.js";
 import { type Poll, watchLoop } from "../../../src/remote/watch.js";
-import { watchRemote } from "../../../src/remote/watch-action.js";
-import { captureIo } from "../../helpers/io.js";
-import { BASE, mswServer, testClient } from "../../helpers/msw-runloop.js";
-import {
-  CREATED_MS,
-  inProgressJson,
-  jobJson,
-  outcomeJson,
-  scenarioOutcomeJson,
-  scenarioRunJson,
-} from "../../helpers/runloop-views.js";
+import { type RemoteWatchOptions, watchRemote } from "../../../src/remote/watch-action.js";
+import { type CapturedIo, captureIo } from "../../helpers/io.js";
+import { BASE, json, mockRunloop, status, testClient } from "../../helpers/msw-runloop.js";
+import * as api from "../../helpers/runloop-views.js";
 
-const server = mswServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const { server } = mockRunloop();
 
-const running = jobJson({ in_progress_runs: [inProgressJson("bmr_1", "codex", "gpt-5")] });
-const completed = jobJson({
+const running = api.jobJson({ in_progress_runs: [api.inProgressJson("bmr_1", "codex", "gpt-5")] });
+const completed = api.jobJson({
   state: "completed",
   benchmark_outcomes: [
-    outcomeJson("codex", "gpt-5", "bmr_1", [
-      scenarioOutcomeJson("a", "COMPLETED", 1),
-      scenarioOutcomeJson("b", "COMPLETED", 0),
+    api.outcomeJson("codex", "gpt-5", "bmr_1", [
+      api.scenarioOutcomeJson("a", "COMPLETED", 1),
+      api.scenarioOutcomeJson("b", "COMPLETED", 0),
     ]),
   ],
 });
@@ -43,7 +33,7 @@ function jobRoute(answers: (() => Response)[]) {
     http.get(`${BASE}/v1/benchmark_runs/bmr_1/scenario_runs`, () => {
       calls.runs++;
       return HttpResponse.json({
-        runs: [scenarioRunJson("s1", "running"), scenarioRunJson("s2", "scored")],
+        runs: [api.scenarioRunJson("s1", "running"), api.scenarioRunJson("s2", "scored")],
         has_more: false,
       });
     }),
@@ -51,12 +41,8 @@ function jobRoute(answers: (() => Response)[]) {
   return calls;
 }
 
-const ok = (body: unknown) => () => HttpResponse.json(body as object);
-const status = (code: number) => () =>
-  HttpResponse.json({ message: `status ${code}` }, { status: code });
-
 /** A clock that moves 5 s per sleep; `now` never goes backwards. */
-function fakeClock(start = CREATED_MS + 60_000) {
+function fakeClock(start = api.CREATED_MS + 60_000) {
   let t = start;
   return {
     now: () => t,
@@ -69,11 +55,11 @@ function fakeClock(start = CREATED_MS + 60_000) {
 describe("watchLoop", () => {
   it("survives two failing polls (5xx, connection-level) and ends when the job does", async () => {
     const calls = jobRoute([
-      ok(running),
+      json(running),
       status(503),
       () => HttpResponse.error(),
-      ok(running),
-      ok(completed),
+      json(running),
+      json(completed),
     ]);
     const failures: number[] = [];
     const polls: Poll[] = [];
@@ -94,7 +80,7 @@ describe("watchLoop", () => {
   });
 
   it.each([401, 403, 404])("stops at once on %i", async (code) => {
-    const calls = jobRoute([ok(running), status(code)]);
+    const calls = jobRoute([json(running), status(code)]);
     const failures: number[] = [];
     const err = await watchLoop(
       testClient(),
@@ -123,8 +109,8 @@ describe("watchLoop", () => {
   });
 
   it("stops at --timeout (measured from when watching began, not from the job's creation)", async () => {
-    const calls = jobRoute([ok(running)]);
-    const clock = fakeClock(CREATED_MS + 10 * 3_600_000);
+    const calls = jobRoute([json(running)]);
+    const clock = fakeClock(api.CREATED_MS + 10 * 3_600_000);
     const result = await watchLoop(
       testClient(),
       { id: "bmj_test1", intervalMs: 5000, timeoutMs: 12_000, ...clock },
@@ -136,8 +122,8 @@ describe("watchLoop", () => {
   });
 
   it("watches a job older than four hours without a timeout", async () => {
-    jobRoute([ok(running), ok(running), ok(completed)]);
-    const clock = fakeClock(CREATED_MS + 5 * 3_600_000);
+    jobRoute([json(running), json(running), json(completed)]);
+    const clock = fakeClock(api.CREATED_MS + 5 * 3_600_000);
     const result = await watchLoop(
       testClient(),
       { id: "bmj_test1", ...clock },
@@ -147,7 +133,7 @@ describe("watchLoop", () => {
   });
 
   it("returns interrupted when the signal aborts", async () => {
-    jobRoute([ok(running)]);
+    jobRoute([json(running)]);
     const ctl = new AbortController();
     const result = await watchLoop(
       testClient(),
@@ -169,16 +155,26 @@ function deps(clock = fakeClock()): RemoteDeps {
   return { client: () => testClient(), loop: clock };
 }
 
+/** watchRemote on bmj_test1 into captured io: text, 5 s polls and no timeout unless `options` says
+ * otherwise; `remoteDeps` gets the io (to interrupt it). */
+async function watch(
+  options: Partial<RemoteWatchOptions> = {},
+  remoteDeps: (c: CapturedIo) => RemoteDeps = () => deps(),
+): Promise<{ c: CapturedIo; code: number }> {
+  const c = captureIo();
+  const code = await watchRemote(
+    "bmj_test1",
+    { json: false, intervalMs: 5000, timeoutMs: null, ...options },
+    c.io,
+    remoteDeps(c),
+  );
+  return { c, code };
+}
+
 describe("watchRemote", () => {
   it("prints a line per change on stderr, then the banner, total time, table and hint", async () => {
-    jobRoute([ok(running), ok(running), ok(completed)]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      deps(),
-    );
+    jobRoute([json(running), json(running), json(completed)]);
+    const { c, code } = await watch();
     expect(code).toBe(0);
     expect(c.err()).toBe(
       [
@@ -199,14 +195,8 @@ describe("watchRemote", () => {
   });
 
   it("prints a warning line per failed poll and keeps watching", async () => {
-    jobRoute([ok(running), status(502), ok(completed)]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      deps(),
-    );
+    jobRoute([json(running), status(502), json(completed)]);
+    const { c, code } = await watch();
     expect(code).toBe(0);
     const warnings = c
       .err()
@@ -223,28 +213,16 @@ describe("watchRemote", () => {
     ["timeout", 1, "Benchmark job timed out."],
     ["completed", 0, "Benchmark job completed!"],
   ])("a job that ends %s exits %i and says %j", async (state, exit, banner) => {
-    jobRoute([ok(running), ok({ ...completed, state })]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      deps(),
-    );
+    jobRoute([json(running), json({ ...completed, state })]);
+    const { c, code } = await watch();
     expect(code).toBe(exit);
     expect(c.err()).toContain(`\n${banner}\n`);
     expect(c.err()).not.toContain(state === "completed" ? "failed" : "completed!");
   });
 
   it("-o json prints one progress record per change and an end record, nothing else", async () => {
-    jobRoute([ok(running), ok(running), ok(completed)]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: true, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      deps(),
-    );
+    jobRoute([json(running), json(running), json(completed)]);
+    const { c, code } = await watch({ json: true });
     expect(code).toBe(0);
     expect(c.err()).toBe("");
     const records = c
@@ -279,29 +257,16 @@ describe("watchRemote", () => {
   });
 
   it("a job already ended shows its results without reconciling twice", async () => {
-    const calls = jobRoute([ok(completed)]);
-    const c = captureIo();
-    expect(
-      await watchRemote(
-        "bmj_test1",
-        { json: false, intervalMs: 5000, timeoutMs: null },
-        c.io,
-        deps(),
-      ),
-    ).toBe(0);
+    const calls = jobRoute([json(completed)]);
+    const { c, code } = await watch();
+    expect(code).toBe(0);
     expect(calls).toEqual({ job: 1, runs: 0 });
     expect(c.err()).not.toContain("Total time");
   });
 
   it("--timeout exits 1 with one line naming the state", async () => {
-    jobRoute([ok(running)]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: 7000 },
-      c.io,
-      deps(),
-    );
+    jobRoute([json(running)]);
+    const { c, code } = await watch({ timeoutMs: 7000 });
     expect(code).toBe(1);
     expect(c.err().trim().split("\n").at(-1)).toBe(
       "Stopped watching after 7s (--timeout): benchmark job bmj_test1 is still running",
@@ -310,35 +275,26 @@ describe("watchRemote", () => {
 
   it("gives up with an error after long failures", async () => {
     jobRoute([status(500)]);
-    const c = captureIo();
-    const err = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      { client: () => testClient(), loop: { ...fakeClock(), giveUpAfterMs: 20_000 } },
-    ).catch((e: unknown) => e);
+    const err = await watch({}, () => ({
+      client: () => testClient(),
+      loop: { ...fakeClock(), giveUpAfterMs: 20_000 },
+    })).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(
       /^gave up watching benchmark job bmj_test1: 5 polls in a row failed over 20s; the last: the Runloop API answered 500/,
     );
   });
 
   it("Ctrl-C stops watching with 130 and says the job keeps running", async () => {
-    jobRoute([ok(running)]);
-    const c = captureIo();
-    const code = await watchRemote(
-      "bmj_test1",
-      { json: false, intervalMs: 5000, timeoutMs: null },
-      c.io,
-      {
-        client: () => testClient(),
-        loop: {
-          now: Date.now,
-          sleep: async () => {
-            c.interrupt();
-          },
+    jobRoute([json(running)]);
+    const { c, code } = await watch({}, (io) => ({
+      client: () => testClient(),
+      loop: {
+        now: Date.now,
+        sleep: async () => {
+          io.interrupt();
         },
       },
-    );
+    }));
     expect(code).toBe(130);
     expect(c.err()).toContain(
       'Stopped watching; benchmark job bmj_test1 keeps running ("rli benchmark-job cancel bmj_test1" stops it)\n',

@@ -1,70 +1,12 @@
-import { HttpResponse, http } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RunloopClient } from "../../../src/runloop/client.js";
+import { HttpResponse } from "msw";
+import { describe, expect, it } from "vitest";
 import { isNotFound, RunloopApiError } from "../../../src/runloop/errors.js";
-import { type AttemptEvent, RunloopHttp } from "../../../src/runloop/http.js";
+import { collect, json, makeClient, mockRunloop, type Seen } from "../../helpers/msw-runloop.js";
 
-const BASE = "https://runloop.test";
-const KEY = "rl_api_0123456789abcdefSECRET";
+const { route } = mockRunloop();
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
-
-function makeClient() {
-  const attempts: AttemptEvent[] = [];
-  const client = new RunloopClient(
-    new RunloopHttp({
-      apiKey: KEY,
-      baseUrl: BASE,
-      sleep: async () => {},
-      random: () => 0,
-      onAttempt: (event) => attempts.push(event),
-    }),
-  );
-  return { client, attempts };
-}
-
-interface Seen {
-  method: string;
-  /** Path as sent, still percent-encoded. */
-  path: string;
-  query: Record<string, string>;
-  body: unknown;
-}
-
-/** Answers every request on `path` (an msw pattern) with `answer(n)` and records what was sent. */
-function route(
-  method: "get" | "post",
-  path: string,
-  answer: (n: number, request: Request) => Response,
-): Seen[] {
-  const seen: Seen[] = [];
-  server.use(
-    http[method](`${BASE}${path}`, async ({ request }) => {
-      const url = new URL(request.url);
-      const text = await request.clone().text();
-      seen.push({
-        method: request.method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        body: text === "" ? undefined : JSON.parse(text),
-      });
-      return answer(seen.length, request);
-    }),
-  );
-  return seen;
-}
-
-const json = (body: unknown) => () => HttpResponse.json(body as object);
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
+/** What a plain JSON call is compared on: method, encoded path, query and body. */
+const call = ({ method, path, query, body }: Seen) => ({ method, path, query, body });
 
 const job = (id: string) => ({ id, name: `job ${id}`, create_time_ms: 1, state: "queued" });
 const benchmark = (id: string) => ({
@@ -96,7 +38,9 @@ describe("RunloopClient endpoints", () => {
     };
     const created = await makeClient().client.benchmarkJobs.create(body);
     expect(created).toMatchObject({ id: "bmj_1", state: "queued" });
-    expect(seen).toEqual([{ method: "POST", path: "/v1/benchmark_jobs", query: {}, body }]);
+    expect(seen.map(call)).toEqual([
+      { method: "POST", path: "/v1/benchmark_jobs", query: {}, body },
+    ]);
   });
 
   it("benchmarkJobs.retrieve gets /v1/benchmark_jobs/{id}", async () => {
@@ -104,7 +48,7 @@ describe("RunloopClient endpoints", () => {
     expect(await makeClient().client.benchmarkJobs.retrieve("bmj_1")).toMatchObject({
       id: "bmj_1",
     });
-    expect(seen).toEqual([
+    expect(seen.map(call)).toEqual([
       { method: "GET", path: "/v1/benchmark_jobs/bmj_1", query: {}, body: undefined },
     ]);
   });
@@ -196,7 +140,7 @@ describe("RunloopClient endpoints", () => {
       id: "bmr_1",
       state: "canceled",
     });
-    expect(seen).toEqual([
+    expect(seen.map(call)).toEqual([
       { method: "POST", path: "/v1/benchmark_runs/bmr_1/cancel", query: {}, body: undefined },
     ]);
   });
@@ -220,7 +164,7 @@ describe("RunloopClient endpoints", () => {
   it("secrets.create posts name and value to /v1/secrets", async () => {
     const seen = route("post", "/v1/secrets", json(secret));
     expect(await makeClient().client.secrets.create("MY_KEY", "hunter2-value")).toEqual(secret);
-    expect(seen).toEqual([
+    expect(seen.map(call)).toEqual([
       {
         method: "POST",
         path: "/v1/secrets",

@@ -1,115 +1,33 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpResponse, http } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RunloopClient } from "../../../src/runloop/client.js";
+import { HttpResponse } from "msw";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   RunloopApiError,
   RunloopConnectionError,
   RunloopResponseError,
 } from "../../../src/runloop/errors.js";
-import { type AttemptEvent, RunloopHttp } from "../../../src/runloop/http.js";
+import { rejection } from "../../helpers/errors.js";
+import {
+  collect,
+  json,
+  KEY,
+  makeClient,
+  mockRunloop,
+  sha256,
+  status,
+} from "../../helpers/msw-runloop.js";
 
-const BASE = "https://runloop.test";
-const KEY = "rl_api_0123456789abcdefSECRET";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const REQUEST_ID = /^rli-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** An id that needs encoding: a slash, a space, a query and a fragment marker. */
 const ODD_ID = "dbx/1 ?x=#";
 const ODD_ID_PATH = "dbx%2F1%20%3Fx%3D%23";
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
-
-function makeClient(maxRetries?: number) {
-  const attempts: AttemptEvent[] = [];
-  const client = new RunloopClient(
-    new RunloopHttp({
-      apiKey: KEY,
-      baseUrl: BASE,
-      sleep: async () => {},
-      random: () => 0,
-      onAttempt: (event) => attempts.push(event),
-      ...(maxRetries === undefined ? {} : { maxRetries }),
-    }),
-  );
-  return { client, attempts };
-}
-
-interface Seen {
-  method: string;
-  /** Path as sent, still percent-encoded. */
-  path: string;
-  query: Record<string, string>;
-  headers: Headers;
-  /** The parsed JSON body, undefined when there is none or it is not JSON. */
-  body: unknown;
-  bytes: Buffer;
-  /** The parsed multipart body, when there is one. */
-  form?: FormData;
-}
-
-/** Answers every request on `path` (an msw pattern) with `answer(n)` and records what was sent. */
-function route(
-  method: "get" | "post",
-  path: string,
-  answer: (n: number, request: Request) => Response | Promise<Response>,
-): Seen[] {
-  const seen: Seen[] = [];
-  server.use(
-    http[method](`${BASE}${path}`, async ({ request }) => {
-      const url = new URL(request.url);
-      const bytes = Buffer.from(await request.clone().arrayBuffer());
-      const type = request.headers.get("content-type") ?? "";
-      const entry: Seen = {
-        method: request.method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: request.headers,
-        body: type.startsWith("application/json") ? JSON.parse(bytes.toString("utf8")) : undefined,
-        bytes,
-      };
-      if (type.startsWith("multipart/form-data")) entry.form = await request.clone().formData();
-      seen.push(entry);
-      return answer(seen.length, request);
-    }),
-  );
-  return seen;
-}
-
-/** Answers in order; the last answer repeats. */
-const inOrder =
-  (...answers: Array<() => Response>) =>
-  (n: number) =>
-    answers[Math.min(n, answers.length) - 1]!();
-const json = (body: unknown) => () => HttpResponse.json(body as object);
-const status =
-  (code: number, body: unknown = { message: `status ${code}` }) =>
-  () =>
-    HttpResponse.json(body as object, { status: code });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
-}
-
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+const { server, route } = mockRunloop();
 
 const devbox = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -159,7 +77,7 @@ describe("devboxes.create, retrieve, list", () => {
   });
 
   it("create sends the caller's idempotency key on every retry", async () => {
-    const seen = route("post", "/v1/devboxes", inOrder(status(503), json(devbox("dbx_1"))));
+    const seen = route("post", "/v1/devboxes", status(503), json(devbox("dbx_1")));
     await makeClient().client.devboxes.create({}, { idempotencyKey: "create-dbx-once" });
     expect(seen.map((s) => s.headers.get("x-request-id"))).toEqual([
       "create-dbx-once",
@@ -169,7 +87,7 @@ describe("devboxes.create, retrieve, list", () => {
   });
 
   it("retrieve gets /v1/devboxes/{id} with the id as one encoded segment and no request id", async () => {
-    const seen = route("get", "/v1/devboxes/:id", inOrder(status(503), json(devbox(ODD_ID))));
+    const seen = route("get", "/v1/devboxes/:id", status(503), json(devbox(ODD_ID)));
     const got = await makeClient().client.devboxes.retrieve(ODD_ID);
     expect(got.id).toBe(ODD_ID);
     expect(seen.map((s) => [s.method, s.path, s.query, s.bytes.length])).toEqual([
@@ -210,14 +128,12 @@ describe("devboxes.awaitRunning", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:id/wait_for_status",
-      inOrder(
-        status(408, { message: "still waiting" }),
-        json(devbox(ODD_ID, { status: "provisioning" })),
-        status(408),
-        json(devbox(ODD_ID, { status: "queued" })),
-        json(devbox(ODD_ID, { status: "initializing" })),
-        json(devbox(ODD_ID, { status: "running", extra_field: { nested: true } })),
-      ),
+      status(408, { message: "still waiting" }),
+      json(devbox(ODD_ID, { status: "provisioning" })),
+      status(408),
+      json(devbox(ODD_ID, { status: "queued" })),
+      json(devbox(ODD_ID, { status: "initializing" })),
+      json(devbox(ODD_ID, { status: "running", extra_field: { nested: true } })),
     );
     const { client, attempts } = makeClient();
     const view = await client.devboxes.awaitRunning(ODD_ID);
@@ -239,12 +155,10 @@ describe("devboxes.awaitRunning", () => {
     route(
       "post",
       "/v1/devboxes/:id/wait_for_status",
-      inOrder(
-        json(devbox("dbx_1", { status: "provisioning" })),
-        json(devbox("dbx_1", { status: "failure", failure_reason: "out_of_memory" })),
-      ),
+      json(devbox("dbx_1", { status: "provisioning" })),
+      json(devbox("dbx_1", { status: "failure", failure_reason: "out_of_memory" })),
     );
-    const err = await failure(makeClient().client.devboxes.awaitRunning("dbx_1"));
+    const err = await rejection(makeClient().client.devboxes.awaitRunning("dbx_1"));
     expect(err.message).toBe("devbox dbx_1 is failure (out_of_memory), not running");
     expect(err.message).not.toContain("\n");
   });
@@ -255,20 +169,20 @@ describe("devboxes.awaitRunning", () => {
       "/v1/devboxes/:id/wait_for_status",
       json(devbox("dbx_1", { status: "shutdown", shutdown_reason: "keep_alive_timeout" })),
     );
-    const err = await failure(makeClient().client.devboxes.awaitRunning("dbx_1"));
+    const err = await rejection(makeClient().client.devboxes.awaitRunning("dbx_1"));
     expect(err.message).toBe("devbox dbx_1 is shutdown (keep_alive_timeout), not running");
   });
 
   it("names the status alone when no reason is given", async () => {
     route("post", "/v1/devboxes/:id/wait_for_status", json(devbox("dbx_1", { status: "failure" })));
-    const err = await failure(makeClient().client.devboxes.awaitRunning("dbx_1"));
+    const err = await rejection(makeClient().client.devboxes.awaitRunning("dbx_1"));
     expect(err.message).toBe("devbox dbx_1 is failure, not running");
   });
 
   it("rejects a wait_for_status answer without a status, naming the field", async () => {
     const { status: _omitted, ...noStatus } = devbox("dbx_1");
     route("post", "/v1/devboxes/:id/wait_for_status", json(noStatus));
-    const err = await failure(makeClient().client.devboxes.awaitRunning("dbx_1"));
+    const err = await rejection(makeClient().client.devboxes.awaitRunning("dbx_1"));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err.message).toMatch(
       /^POST \/v1\/devboxes\/dbx_1\/wait_for_status: unexpected response: /,
@@ -311,7 +225,10 @@ describe("devboxes.execute and executions", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:id/execute",
-      inOrder(status(503), json(execution()), json(execution()), json(execution())),
+      status(503),
+      json(execution()),
+      json(execution()),
+      json(execution()),
     );
     const { client } = makeClient();
     await client.devboxes.execute("dbx_1", { command: "true" });
@@ -350,12 +267,10 @@ describe("devboxes.execute and executions", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:devboxId/executions/:executionId/wait_for_status",
-      inOrder(
-        status(408),
-        json(execution({ status: "running", exit_status: null })),
-        status(408),
-        json(execution({ status: "completed", exit_status: 3, stderr: "boom" })),
-      ),
+      status(408),
+      json(execution({ status: "running", exit_status: null })),
+      status(408),
+      json(execution({ status: "completed", exit_status: 3, stderr: "boom" })),
     );
     const { client } = makeClient();
     const done = await client.devboxes.executions.awaitCompleted("dbx_1", "exe 1", { lastN: 5 });
@@ -394,15 +309,13 @@ describe("devboxes.execute and executions", () => {
     route(
       "post",
       "/v1/devboxes/:id/execute",
-      inOrder(
-        json(execution({ brand_new: [1, 2], stdout_truncated: false })),
-        json({ devbox_id: "dbx_1", status: "completed" }),
-      ),
+      json(execution({ brand_new: [1, 2], stdout_truncated: false })),
+      json({ devbox_id: "dbx_1", status: "completed" }),
     );
     const { client } = makeClient();
     const first = await client.devboxes.execute("dbx_1", { command: "true" });
     expect(first).toMatchObject({ brand_new: [1, 2], stdout_truncated: false });
-    const err = await failure(client.devboxes.execute("dbx_1", { command: "true" }));
+    const err = await rejection(client.devboxes.execute("dbx_1", { command: "true" }));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err).toMatchObject({ method: "POST", path: "/v1/devboxes/dbx_1/execute", status: 200 });
     expect(err.message).toMatch(/^POST \/v1\/devboxes\/dbx_1\/execute: unexpected response: /);
@@ -432,10 +345,8 @@ describe("devboxes.shutdown and logs", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:id/shutdown",
-      inOrder(
-        status(409, { message: "snapshot in progress" }),
-        json(devbox("dbx_1", { status: "shutdown" })),
-      ),
+      status(409, { message: "snapshot in progress" }),
+      json(devbox("dbx_1", { status: "shutdown" })),
     );
     await makeClient().client.devboxes.shutdown("dbx_1", { idempotencyKey: "stop-1" });
     expect(seen.map((s) => s.headers.get("x-request-id"))).toEqual(["stop-1", "stop-1"]);
@@ -464,7 +375,7 @@ describe("devboxes.shutdown and logs", () => {
 
   it("logs without the logs array is a RunloopResponseError naming logs", async () => {
     route("get", "/v1/devboxes/:id/logs", json({ entries: [] }));
-    const err = await failure(makeClient().client.devboxes.logs("dbx_1"));
+    const err = await rejection(makeClient().client.devboxes.logs("dbx_1"));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err.message).toMatch(/^GET \/v1\/devboxes\/dbx_1\/logs: unexpected response: logs: /);
   });
@@ -475,7 +386,8 @@ describe("devboxes file calls", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:id/write_file_contents",
-      inOrder(json(devbox("dbx_1")), () => new HttpResponse(null, { status: 200 })),
+      json(devbox("dbx_1")),
+      () => new HttpResponse(null, { status: 200 }),
     );
     const { client } = makeClient();
     const contents = "line 1\nπ ≈ 3.14 — ünïcödé 🚀\n";
@@ -525,7 +437,8 @@ describe("devboxes file calls", () => {
     const seen = route(
       "post",
       "/v1/devboxes/:id/read_file_contents",
-      inOrder(status(503), () => new HttpResponse("content", { status: 200 })),
+      status(503),
+      () => new HttpResponse("content", { status: 200 }),
     );
     expect(await makeClient().client.devboxes.readFileContents("dbx_1", "/a")).toBe("content");
     expect(seen).toHaveLength(2);
@@ -579,11 +492,7 @@ describe("devboxes file calls", () => {
   });
 
   it("uploadFile builds a fresh multipart body for each retry after a 503, with one request id", async () => {
-    const seen = route(
-      "post",
-      "/v1/devboxes/:id/upload_file",
-      inOrder(status(503), status(503), json({})),
-    );
+    const seen = route("post", "/v1/devboxes/:id/upload_file", status(503), status(503), json({}));
     const data = randomBytes(256 * 1024);
     data[0] = 0xff;
     const { client, attempts } = makeClient();
@@ -648,7 +557,7 @@ describe("devboxes.downloadFile", () => {
     const seen = route("post", "/v1/devboxes/:id/download_file", status(503, { message: "busy" }));
     const dest = join(dir, "never.bin");
     const { client, attempts } = makeClient(2);
-    const err = await failure(client.devboxes.downloadFile("dbx_1", "/f", dest));
+    const err = await rejection(client.devboxes.downloadFile("dbx_1", "/f", dest));
     expect(err).toBeInstanceOf(RunloopApiError);
     expect(err).toMatchObject({ status: 503, message: "503 busy" });
     expect(attempts.map((a) => a.status)).toEqual([503, 503, 503]);
@@ -672,7 +581,7 @@ describe("devboxes.downloadFile", () => {
     const whole = () => new HttpResponse(payload);
     const dest = join(dir, "out.bin");
 
-    const once = route("post", "/v1/devboxes/:id/download_file", inOrder(broken, whole));
+    const once = route("post", "/v1/devboxes/:id/download_file", broken, whole);
     expect(await makeClient().client.devboxes.downloadFile("dbx_1", "/f", dest)).toBe(
       payload.length,
     );
@@ -684,7 +593,7 @@ describe("devboxes.downloadFile", () => {
     server.resetHandlers();
     await rm(dest);
     const always = route("post", "/v1/devboxes/:id/download_file", broken);
-    const err = await failure(makeClient(1).client.devboxes.downloadFile("dbx_1", "/f", dest));
+    const err = await rejection(makeClient(1).client.devboxes.downloadFile("dbx_1", "/f", dest));
     expect(err).toBeInstanceOf(RunloopConnectionError);
     expect(err.message).toContain("(2 attempts)");
     expect(always).toHaveLength(2);
@@ -697,7 +606,7 @@ describe("devbox errors", () => {
     const echo = { message: `bad token Bearer ${KEY} for devbox`, headers: { auth: KEY } };
     const seen = route("post", "/v1/devboxes/:id/execute", status(500, echo));
     const { client, attempts } = makeClient();
-    const err = await failure(client.devboxes.execute("dbx_1", { command: "true" }));
+    const err = await rejection(client.devboxes.execute("dbx_1", { command: "true" }));
     expect(seen).toHaveLength(6);
     expect(err).toBeInstanceOf(RunloopApiError);
     const apiErr = err as RunloopApiError;
@@ -724,10 +633,12 @@ describe("devbox errors", () => {
       () => new HttpResponse(`denied for ${KEY}`, { status: 403 }),
     );
     const { client } = makeClient();
-    const readErr = await failure(client.devboxes.readFileContents("dbx_1", "/nope"));
+    const readErr = await rejection(client.devboxes.readFileContents("dbx_1", "/nope"));
     expect(readErr).toBeInstanceOf(RunloopApiError);
     expect(readErr).toMatchObject({ status: 404, message: "404 no such file (key [redacted])" });
-    const uploadErr = await failure(client.devboxes.uploadFile("dbx_1", "/a", new Uint8Array([1])));
+    const uploadErr = await rejection(
+      client.devboxes.uploadFile("dbx_1", "/a", new Uint8Array([1])),
+    );
     expect(uploadErr).toBeInstanceOf(RunloopApiError);
     expect(uploadErr).toMatchObject({ status: 403, message: "403 denied for [redacted]" });
     expect(JSON.stringify((uploadErr as RunloopApiError).body)).not.toContain(KEY);

@@ -1,6 +1,5 @@
 import { delay, HttpResponse, http } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { EnvironmentError } from "../../../src/core/errors.js";
 import {
@@ -23,16 +22,13 @@ import {
   BenchmarkJobViewSchema,
   DevboxExecutionViewSchema,
 } from "../../../src/runloop/schemas.js";
+import { rejection } from "../../helpers/errors.js";
+import { BASE, collect, json, KEY, mockRunloop, status } from "../../helpers/msw-runloop.js";
 
-const BASE = "https://runloop.test";
-const KEY = "rl_api_0123456789abcdefSECRET";
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const UUID = /^rli-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+const { server, route } = mockRunloop();
 
 /** A client on a fake clock: sleep records the delay and moves the clock, no real waiting. */
 function makeClient(options: Partial<RunloopHttpOptions> = {}) {
@@ -51,23 +47,6 @@ function makeClient(options: Partial<RunloopHttpOptions> = {}) {
   return { client, time };
 }
 
-/** Answers in order (the last one repeats) and records every request. */
-function script(
-  method: "get" | "post",
-  path: string,
-  ...answers: Array<() => Response | Promise<Response>>
-) {
-  const seen: Request[] = [];
-  server.use(
-    http[method](`${BASE}${path}`, ({ request }) => {
-      seen.push(request.clone());
-      const answer = answers[Math.min(seen.length, answers.length) - 1]!;
-      return answer();
-    }),
-  );
-  return seen;
-}
-
 const job = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
   name: `job ${id}`,
@@ -75,30 +54,9 @@ const job = (id: string, extra: Record<string, unknown> = {}) => ({
   state: "running",
   ...extra,
 });
-const ok = (body: unknown) => () => HttpResponse.json(body as object);
-const status =
-  (code: number, body: unknown = { message: `status ${code}` }, headers = {}) =>
-  () =>
-    HttpResponse.json(body as object, { status: code, headers });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
-}
-
 describe("RunloopHttp.request", () => {
   it("sends Bearer auth, JSON accept, the user agent and custom headers, and returns typed data", async () => {
-    const seen = script("get", "/v1/benchmark_jobs/j1", ok(job("j1")));
+    const seen = route("get", "/v1/benchmark_jobs/j1", json(job("j1")));
     const { client } = makeClient({
       userAgent: "rli/test",
       headers: { "X-Team": "evals", Authorization: "Bearer other" },
@@ -116,7 +74,7 @@ describe("RunloopHttp.request", () => {
   });
 
   it("sends the body as JSON and encodes the query, skipping undefined values", async () => {
-    const seen = script("post", "/v1/benchmark_jobs", ok(job("j2")));
+    const seen = route("post", "/v1/benchmark_jobs", json(job("j2")));
     const { client } = makeClient();
     await client.request("POST", "/v1/benchmark_jobs", {
       schema: BenchmarkJobViewSchema,
@@ -125,7 +83,7 @@ describe("RunloopHttp.request", () => {
     });
     const request = seen[0]!;
     expect(request.headers.get("content-type")).toBe("application/json");
-    expect(await request.json()).toEqual({
+    expect(request.body).toEqual({
       name: "x",
       spec: { type: "harbor", inline_yaml: "a: 1" },
     });
@@ -133,7 +91,7 @@ describe("RunloopHttp.request", () => {
   });
 
   it("keeps unknown response fields (loose schemas)", async () => {
-    script("get", "/v1/benchmark_jobs/j1", ok(job("j1", { new_field: { x: 1 } })));
+    route("get", "/v1/benchmark_jobs/j1", json(job("j1", { new_field: { x: 1 } })));
     const { client } = makeClient();
     const result = await client.request("GET", "/v1/benchmark_jobs/j1", {
       schema: BenchmarkJobViewSchema,
@@ -142,14 +100,14 @@ describe("RunloopHttp.request", () => {
   });
 
   it("rejects a malformed response with an error naming the endpoint and the field, without retrying", async () => {
-    const seen = script(
+    const seen = route(
       "get",
       "/v1/benchmark_jobs/j1",
       // state is any string (servers add states), but it must be a string.
-      ok({ id: "j1", name: "n", state: 42 }),
+      json({ id: "j1", name: "n", state: 42 }),
     );
     const { client } = makeClient();
-    const err = await failure(
+    const err = await rejection(
       client.request("GET", "/v1/benchmark_jobs/j1", { schema: BenchmarkJobViewSchema }),
     );
     expect(err).toBeInstanceOf(RunloopResponseError);
@@ -160,15 +118,15 @@ describe("RunloopHttp.request", () => {
   });
 
   it("rejects a 2xx answer that is not JSON", async () => {
-    script("get", "/v1/x", () => new HttpResponse("<html>gateway</html>", { status: 200 }));
+    route("get", "/v1/x", () => new HttpResponse("<html>gateway</html>", { status: 200 }));
     const { client } = makeClient();
-    const err = await failure(client.request("GET", "/v1/x", { schema: z.unknown() }));
+    const err = await rejection(client.request("GET", "/v1/x", { schema: z.unknown() }));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err.message).toBe("GET /v1/x: the response is not JSON: <html>gateway</html>");
   });
 
   it("retries 500 and 503 with exponential backoff, then returns", async () => {
-    const seen = script("get", "/v1/x", status(500), status(503), ok({ fine: true }));
+    const seen = route("get", "/v1/x", status(500), status(503), json({ fine: true }));
     const { client, time } = makeClient();
     expect(await client.request("GET", "/v1/x", { schema: z.unknown() })).toEqual({ fine: true });
     expect(seen).toHaveLength(3);
@@ -176,13 +134,13 @@ describe("RunloopHttp.request", () => {
   });
 
   it("honours Retry-After in seconds and as an HTTP date, and retry-after-ms before both", async () => {
-    script(
+    route(
       "get",
       "/v1/x",
       status(429, {}, { "retry-after": "3" }),
       status(429, {}, { "retry-after": new Date(T0 + 3000 + 7000).toUTCString() }),
       status(503, {}, { "retry-after-ms": "250.5", "retry-after": "9" }),
-      ok({}),
+      json({}),
     );
     const { client, time } = makeClient();
     await client.request("GET", "/v1/x", { schema: z.unknown() });
@@ -190,23 +148,23 @@ describe("RunloopHttp.request", () => {
   });
 
   it("uses the default backoff when Retry-After is unparseable", async () => {
-    script("get", "/v1/x", status(429, {}, { "retry-after": "soon" }), ok({}));
+    route("get", "/v1/x", status(429, {}, { "retry-after": "soon" }), json({}));
     const { client, time } = makeClient({ random: () => 0.5 });
     await client.request("GET", "/v1/x", { schema: z.unknown() });
     expect(time.delays).toEqual([875]);
   });
 
   it("retries 408 and 409", async () => {
-    const seen = script("post", "/v1/x", status(408), status(409), ok({}));
+    const seen = route("post", "/v1/x", status(408), status(409), json({}));
     const { client } = makeClient();
     await client.request("POST", "/v1/x", { schema: z.unknown() });
     expect(seen).toHaveLength(3);
   });
 
   it.each([400, 401, 403, 404, 422])("does not retry %i", async (code) => {
-    const seen = script("get", "/v1/x", status(code, { message: "nope" }));
+    const seen = route("get", "/v1/x", status(code, { message: "nope" }));
     const { client } = makeClient();
-    const err = await failure(client.request("GET", "/v1/x", { schema: z.unknown() }));
+    const err = await rejection(client.request("GET", "/v1/x", { schema: z.unknown() }));
     expect(err).toBeInstanceOf(RunloopApiError);
     expect(err).toMatchObject({
       status: code,
@@ -219,9 +177,9 @@ describe("RunloopHttp.request", () => {
   });
 
   it("words an error without body.message as the JSON body, and keeps the request id", async () => {
-    script("post", "/v1/x", status(400, { error: "bad", field: "name" }));
+    route("post", "/v1/x", status(400, { error: "bad", field: "name" }));
     const { client } = makeClient();
-    const err = await failure(
+    const err = await rejection(
       client.request("POST", "/v1/x", { schema: z.unknown(), idempotencyKey: "key-1" }),
     );
     expect(err.message).toBe('400 {"error":"bad","field":"name"}');
@@ -229,12 +187,12 @@ describe("RunloopHttp.request", () => {
   });
 
   it("lets x-should-retry override the status rule both ways", async () => {
-    const never = script("get", "/v1/never", status(503, {}, { "x-should-retry": "false" }));
-    const always = script(
+    const never = route("get", "/v1/never", status(503, {}, { "x-should-retry": "false" }));
+    const always = route(
       "get",
       "/v1/always",
       status(400, {}, { "x-should-retry": "true" }),
-      ok({}),
+      json({}),
     );
     const { client } = makeClient();
     await expect(client.request("GET", "/v1/never", { schema: z.unknown() })).rejects.toThrow(
@@ -246,7 +204,7 @@ describe("RunloopHttp.request", () => {
   });
 
   it("sends the same x-request-id on every retry of a POST, a new one per request, none on GET", async () => {
-    const posts = script("post", "/v1/x", status(500), status(502), ok({}));
+    const posts = route("post", "/v1/x", status(500), status(502), json({}));
     const { client } = makeClient();
     await client.request("POST", "/v1/x", { schema: z.unknown() });
     const ids = posts.map((r) => r.headers.get("x-request-id"));
@@ -257,13 +215,13 @@ describe("RunloopHttp.request", () => {
     expect(posts[3]!.headers.get("x-request-id")).toMatch(UUID);
     expect(posts[3]!.headers.get("x-request-id")).not.toBe(ids[0]);
 
-    const gets = script("get", "/v1/y", status(500), ok({}));
+    const gets = route("get", "/v1/y", status(500), json({}));
     await client.request("GET", "/v1/y", { schema: z.unknown() });
     expect(gets.map((r) => r.headers.get("x-request-id"))).toEqual([null, null]);
   });
 
   it("uses the caller's idempotency key on every retry", async () => {
-    const seen = script("post", "/v1/x", status(500), ok({}));
+    const seen = route("post", "/v1/x", status(500), json({}));
     const { client } = makeClient();
     await client.request("POST", "/v1/x", {
       schema: z.unknown(),
@@ -276,9 +234,9 @@ describe("RunloopHttp.request", () => {
   });
 
   it("stops after maxRetries retries (default 5) and throws the last answer", async () => {
-    const seen = script("get", "/v1/x", status(500, { message: "down" }));
+    const seen = route("get", "/v1/x", status(500, { message: "down" }));
     const { client, time } = makeClient();
-    const err = await failure(client.request("GET", "/v1/x", { schema: z.unknown() }));
+    const err = await rejection(client.request("GET", "/v1/x", { schema: z.unknown() }));
     expect(err).toMatchObject({ status: 500, message: "500 down" });
     expect(seen).toHaveLength(6);
     expect(time.delays).toEqual([1000, 2000, 4000, 8000, 16000]);
@@ -295,13 +253,13 @@ describe("RunloopHttp.request", () => {
   });
 
   it("starts no retry that would end past maxRetryTimeMs", async () => {
-    const seen = script("get", "/v1/x", status(503, {}, { "retry-after": "10" }));
+    const seen = route("get", "/v1/x", status(503, {}, { "retry-after": "10" }));
     const { client, time } = makeClient({ maxRetryTimeMs: 25_000 });
     await expect(client.request("GET", "/v1/x", { schema: z.unknown() })).rejects.toThrow("503");
     expect(time.delays).toEqual([10_000, 10_000]);
     expect(seen).toHaveLength(3);
 
-    const long = script("get", "/v1/long", status(429, {}, { "retry-after": "3600" }));
+    const long = route("get", "/v1/long", status(429, {}, { "retry-after": "3600" }));
     await expect(client.request("GET", "/v1/long", { schema: z.unknown() })).rejects.toThrow("429");
     expect(long).toHaveLength(1);
   });
@@ -331,7 +289,7 @@ describe("RunloopHttp.request", () => {
       }),
     );
     const { client } = makeClient({ timeoutMs: 1000, maxRetries: 2 });
-    const err = await failure(
+    const err = await rejection(
       client.request("GET", "/v1/slow", { schema: z.unknown(), timeoutMs: 30 }),
     );
     expect(err).toBeInstanceOf(RunloopConnectionError);
@@ -343,9 +301,9 @@ describe("RunloopHttp.request", () => {
   });
 
   it("retries network errors and then throws RunloopConnectionError naming the base URL", async () => {
-    const seen = script("get", "/v1/x", () => HttpResponse.error());
+    const seen = route("get", "/v1/x", () => HttpResponse.error());
     const { client } = makeClient({ maxRetries: 1 });
-    const err = await failure(client.request("GET", "/v1/x", { schema: z.unknown() }));
+    const err = await rejection(client.request("GET", "/v1/x", { schema: z.unknown() }));
     expect(err).toBeInstanceOf(RunloopConnectionError);
     expect(err).toMatchObject({ timedOut: false, attempts: 2 });
     expect(err.message).toMatch(
@@ -370,7 +328,7 @@ describe("RunloopHttp.request", () => {
     setTimeout(() => controller.abort(new Error("user cancelled")), 20);
     await expect(pending).rejects.toThrow("user cancelled");
 
-    const seen = script("get", "/v1/x", status(500));
+    const seen = route("get", "/v1/x", status(500));
     const sleeping = new AbortController();
     const { client: slow } = makeClient({
       sleep: async () => {
@@ -385,7 +343,7 @@ describe("RunloopHttp.request", () => {
   });
 
   it("reports each attempt to onAttempt", async () => {
-    script("get", "/v1/x", status(503), ok({}));
+    route("get", "/v1/x", status(503), json({}));
     const events: unknown[] = [];
     const { client } = makeClient({ onAttempt: (e) => events.push(e) });
     await client.request("GET", "/v1/x", { schema: z.unknown() });
@@ -441,7 +399,7 @@ describe("RunloopHttp.paginate", () => {
   });
 
   it("stops on an empty page even when has_more is missing", async () => {
-    const seen = script("get", "/v1/benchmark_jobs", ok({ jobs: [job("a")] }), ok({ jobs: [] }));
+    const seen = route("get", "/v1/benchmark_jobs", json({ jobs: [job("a")] }), json({ jobs: [] }));
     const { client } = makeClient();
     const items = await collect(
       client.paginate("/v1/benchmark_jobs", "jobs", BenchmarkJobViewSchema),
@@ -451,9 +409,9 @@ describe("RunloopHttp.paginate", () => {
   });
 
   it("refuses a server that ignores starting_after instead of looping forever", async () => {
-    script("get", "/v1/benchmark_jobs", ok({ jobs: [job("a")], has_more: true }));
+    route("get", "/v1/benchmark_jobs", json({ jobs: [job("a")], has_more: true }));
     const { client } = makeClient();
-    const err = await failure(
+    const err = await rejection(
       collect(client.paginate("/v1/benchmark_jobs", "jobs", BenchmarkJobViewSchema)),
     );
     expect(err).toBeInstanceOf(RunloopResponseError);
@@ -461,9 +419,9 @@ describe("RunloopHttp.paginate", () => {
   });
 
   it("validates every page with the items schema", async () => {
-    script("get", "/v1/benchmark_jobs", ok({ jobs: [{ id: 3 }], has_more: false }));
+    route("get", "/v1/benchmark_jobs", json({ jobs: [{ id: 3 }], has_more: false }));
     const { client } = makeClient();
-    const err = await failure(
+    const err = await rejection(
       collect(client.paginate("/v1/benchmark_jobs", "jobs", BenchmarkJobViewSchema)),
     );
     expect(err.message).toMatch(/^GET \/v1\/benchmark_jobs: unexpected response: jobs\.0\.id: /);
@@ -481,12 +439,12 @@ describe("RunloopHttp.longPoll", () => {
   const execution = (s: string) => ({ devbox_id: "dbx_1", execution_id: "exe_1", status: s });
 
   it("calls again at once on 408 until the result is final", async () => {
-    const seen = script(
+    const seen = route(
       "post",
       WAIT,
       status(408, { message: "still waiting" }, { "x-should-retry": "true" }),
       status(408),
-      ok({ ...execution("completed"), exit_status: 0 }),
+      json({ ...execution("completed"), exit_status: 0 }),
     );
     const { client, time } = makeClient();
     const result = await client.longPoll("POST", WAIT, {
@@ -497,16 +455,16 @@ describe("RunloopHttp.longPoll", () => {
     expect(result.exit_status).toBe(0);
     expect(seen).toHaveLength(3);
     expect(time.delays).toEqual([]);
-    expect(await seen[0]!.json()).toEqual({ statuses: ["completed"] });
+    expect(seen[0]!.body).toEqual({ statuses: ["completed"] });
   });
 
   it("continues while shouldStop says the result is not final", async () => {
-    const seen = script(
+    const seen = route(
       "post",
       WAIT,
-      ok(execution("queued")),
-      ok(execution("running")),
-      ok(execution("completed")),
+      json(execution("queued")),
+      json(execution("running")),
+      json(execution("completed")),
     );
     const { client } = makeClient();
     const result = await client.longPoll("POST", WAIT, {
@@ -518,7 +476,7 @@ describe("RunloopHttp.longPoll", () => {
   });
 
   it("retries a 5xx inside the poll with backoff", async () => {
-    script("post", WAIT, status(502), ok(execution("completed")));
+    route("post", WAIT, status(502), json(execution("completed")));
     const { client, time } = makeClient();
     await client.longPoll("POST", WAIT, {
       schema: DevboxExecutionViewSchema,
@@ -537,7 +495,7 @@ describe("RunloopHttp.longPoll", () => {
         return calls === 1 ? HttpResponse.json(execution("running")) : status(408)();
       }),
     );
-    const err = await failure(
+    const err = await rejection(
       client.longPoll("POST", WAIT, {
         schema: DevboxExecutionViewSchema,
         shouldStop: (r) => r.status === "completed",
@@ -576,9 +534,9 @@ describe("RunloopHttp.longPoll", () => {
 describe("the API key", () => {
   it("never appears in an error message, even when the server echoes it", async () => {
     const { client, time } = makeClient({ maxRetries: 0 });
-    script("get", "/v1/api", status(401, { message: `invalid key ${KEY}` }));
-    script("get", "/v1/bad", ok({ id: KEY }));
-    script("get", "/v1/text", () => new HttpResponse(`no ${KEY}`, { status: 200 }));
+    route("get", "/v1/api", status(401, { message: `invalid key ${KEY}` }));
+    route("get", "/v1/bad", json({ id: KEY }));
+    route("get", "/v1/text", () => new HttpResponse(`no ${KEY}`, { status: 200 }));
     server.use(
       http.post(`${BASE}/v1/poll`, () => {
         time.now += 10_000;
@@ -586,10 +544,12 @@ describe("the API key", () => {
       }),
     );
     const errors = [
-      await failure(client.request("GET", "/v1/api", { schema: z.unknown() })),
-      await failure(client.request("GET", "/v1/bad", { schema: z.object({ id: z.literal("x") }) })),
-      await failure(client.request("GET", "/v1/text", { schema: z.unknown() })),
-      await failure(
+      await rejection(client.request("GET", "/v1/api", { schema: z.unknown() })),
+      await rejection(
+        client.request("GET", "/v1/bad", { schema: z.object({ id: z.literal("x") }) }),
+      ),
+      await rejection(client.request("GET", "/v1/text", { schema: z.unknown() })),
+      await rejection(
         client.longPoll("POST", "/v1/poll", {
           schema: z.unknown(),
           shouldStop: () => false,

@@ -1,96 +1,19 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpResponse, http } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RunloopClient } from "../../../src/runloop/client.js";
+import { HttpResponse } from "msw";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunloopClient } from "../../../src/runloop/client.js";
 import { RunloopApiError, RunloopResponseError } from "../../../src/runloop/errors.js";
-import { type AttemptEvent, RunloopHttp } from "../../../src/runloop/http.js";
+import { rejection } from "../../helpers/errors.js";
+import { json, KEY, makeClient, mockRunloop, sha256, status } from "../../helpers/msw-runloop.js";
 
-const BASE = "https://runloop.test";
-const KEY = "rl_api_0123456789abcdefSECRET";
 const REQUEST_ID = /^rli-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ODD_ID = "run/1 ?x=#";
 const ODD_ID_PATH = "run%2F1%20%3Fx%3D%23";
 
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
-
-function makeClient(maxRetries?: number) {
-  const attempts: AttemptEvent[] = [];
-  const client = new RunloopClient(
-    new RunloopHttp({
-      apiKey: KEY,
-      baseUrl: BASE,
-      sleep: async () => {},
-      random: () => 0,
-      onAttempt: (event) => attempts.push(event),
-      ...(maxRetries === undefined ? {} : { maxRetries }),
-    }),
-  );
-  return { client, attempts };
-}
-
-interface Seen {
-  method: string;
-  /** Path as sent, still percent-encoded. */
-  path: string;
-  query: Record<string, string>;
-  headers: Headers;
-  /** The parsed JSON body; undefined when none was sent. */
-  body: unknown;
-  bodyLength: number;
-}
-
-/** Answers every request on `path` (an msw pattern) with `answer(n)` and records what was sent. */
-function route(
-  method: "get" | "post",
-  path: string,
-  answer: (n: number, request: Request) => Response | Promise<Response>,
-): Seen[] {
-  const seen: Seen[] = [];
-  server.use(
-    http[method](`${BASE}${path}`, async ({ request }) => {
-      const url = new URL(request.url);
-      const text = await request.clone().text();
-      seen.push({
-        method: request.method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: request.headers,
-        body: text === "" ? undefined : JSON.parse(text),
-        bodyLength: text.length,
-      });
-      return answer(seen.length, request);
-    }),
-  );
-  return seen;
-}
-
-const inOrder =
-  (...answers: Array<() => Response>) =>
-  (n: number) =>
-    answers[Math.min(n, answers.length) - 1]!();
-const json = (body: unknown) => () => HttpResponse.json(body as object);
-const status =
-  (code: number, body: unknown = { message: `status ${code}` }) =>
-  () =>
-    HttpResponse.json(body as object, { status: code });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
-}
-
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+const { route } = mockRunloop();
 
 const run = (id: string, state: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -133,7 +56,8 @@ describe("scenarios.startRun", () => {
     const seen = route(
       "post",
       "/v1/scenarios/start_run",
-      inOrder(status(503), json(run("sr_1", "running"))),
+      status(503),
+      json(run("sr_1", "running")),
     );
     await makeClient().client.scenarios.startRun(
       { scenario_id: "scn_1" },
@@ -148,11 +72,7 @@ describe("scenarios.startRun", () => {
 
 describe("scenarios.runs", () => {
   it("retrieve gets /v1/scenarios/runs/{id} encoded, with no request id even on retry", async () => {
-    const seen = route(
-      "get",
-      "/v1/scenarios/runs/:id",
-      inOrder(status(502), json(run(ODD_ID, "scored"))),
-    );
+    const seen = route("get", "/v1/scenarios/runs/:id", status(502), json(run(ODD_ID, "scored")));
     const got = await makeClient().client.scenarios.runs.retrieve(ODD_ID);
     expect(got).toMatchObject({ id: ODD_ID, state: "scored" });
     expect(seen.map((s) => [s.method, s.path, s.query, s.headers.get("x-request-id")])).toEqual([
@@ -167,7 +87,9 @@ describe("scenarios.runs", () => {
       const seen = route(
         "post",
         `/v1/scenarios/runs/:id/${action}`,
-        inOrder(status(500), status(429), json(run(ODD_ID, "scoring"))),
+        status(500),
+        status(429),
+        json(run(ODD_ID, "scoring")),
       );
       const result = await makeClient().client.scenarios.runs[action](ODD_ID);
       expect(result).toMatchObject({ id: ODD_ID, state: "scoring" });
@@ -192,19 +114,17 @@ describe("scenarios.runs", () => {
     const seen = route(
       "get",
       "/v1/scenarios/runs/:id",
-      inOrder(
-        json(run("sr_1", "running")),
-        json(run("sr_1", "scoring")),
-        status(503),
-        json(run("sr_1", "scoring")),
-        json(
-          run("sr_1", "scored", {
-            scoring_contract_result: {
-              score: 0.75,
-              scoring_function_results: [{ scoring_function_name: "tests", score: 0.75 }],
-            },
-          }),
-        ),
+      json(run("sr_1", "running")),
+      json(run("sr_1", "scoring")),
+      status(503),
+      json(run("sr_1", "scoring")),
+      json(
+        run("sr_1", "scored", {
+          scoring_contract_result: {
+            score: 0.75,
+            scoring_function_results: [{ scoring_function_name: "tests", score: 0.75 }],
+          },
+        }),
       ),
     );
     const scored = await makeClient().client.scenarios.runs.awaitScored("sr_1", { intervalMs: 0 });
@@ -221,9 +141,10 @@ describe("scenarios.runs", () => {
       const seen = route(
         "get",
         "/v1/scenarios/runs/:id",
-        inOrder(json(run("sr_1", "scoring")), json(run("sr_1", final))),
+        json(run("sr_1", "scoring")),
+        json(run("sr_1", final)),
       );
-      const err = await failure(
+      const err = await rejection(
         makeClient().client.scenarios.runs.awaitScored("sr_1", { intervalMs: 0 }),
       );
       expect(err.message).toBe(`scenario run sr_1 ended ${final} instead of scored`);
@@ -233,7 +154,7 @@ describe("scenarios.runs", () => {
 
   it("awaitScored stops polling once its timeout has passed", async () => {
     route("get", "/v1/scenarios/runs/:id", json(run("sr_1", "scoring")));
-    const err = await failure(
+    const err = await rejection(
       makeClient().client.scenarios.runs.awaitScored("sr_1", { intervalMs: 0, timeoutMs: 0 }),
     );
     expect(err.message).toBe("scenario run sr_1 still scoring after 0 ms");
@@ -243,14 +164,12 @@ describe("scenarios.runs", () => {
     route(
       "get",
       "/v1/scenarios/runs/:id",
-      inOrder(
-        json(run("sr_1", "scored", { new_thing: { a: 1 } })),
-        json({ id: "sr_1", state: "x" }),
-      ),
+      json(run("sr_1", "scored", { new_thing: { a: 1 } })),
+      json({ id: "sr_1", state: "x" }),
     );
     const { client } = makeClient();
     expect(await client.scenarios.runs.retrieve("sr_1")).toMatchObject({ new_thing: { a: 1 } });
-    const err = await failure(client.scenarios.runs.retrieve("sr_1"));
+    const err = await rejection(client.scenarios.runs.retrieve("sr_1"));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err).toMatchObject({ method: "GET", path: "/v1/scenarios/runs/sr_1", status: 200 });
     expect(err.message).toMatch(/^GET \/v1\/scenarios\/runs\/sr_1: unexpected response: /);
@@ -264,7 +183,7 @@ describe("scenarios.runs", () => {
       status(503, { message: `scorer down; token=${KEY}`, detail: [KEY] }),
     );
     const { client } = makeClient();
-    const err = await failure(client.scenarios.runs.score("sr_1"));
+    const err = await rejection(client.scenarios.runs.score("sr_1"));
     expect(seen).toHaveLength(6);
     expect(err).toBeInstanceOf(RunloopApiError);
     expect(err).toMatchObject({
@@ -297,7 +216,7 @@ describe("benchmarkRuns.retrieve", () => {
 
   it("names a missing id", async () => {
     route("get", "/v1/benchmark_runs/:id", json({ state: "running" }));
-    const err = await failure(makeClient().client.benchmarkRuns.retrieve("bmr_1"));
+    const err = await rejection(makeClient().client.benchmarkRuns.retrieve("bmr_1"));
     expect(err).toBeInstanceOf(RunloopResponseError);
     expect(err.message).toMatch(/^GET \/v1\/benchmark_runs\/bmr_1: unexpected response: id: /);
   });
@@ -339,10 +258,8 @@ describe("log downloads", () => {
       const seen = route(
         "post",
         pattern,
-        inOrder(
-          status(503),
-          () => new HttpResponse(zip, { headers: { "content-type": "application/zip" } }),
-        ),
+        status(503),
+        () => new HttpResponse(zip, { headers: { "content-type": "application/zip" } }),
       );
       const dest = join(dir, "logs.zip");
       const { client, attempts } = makeClient();
@@ -369,7 +286,7 @@ describe("log downloads", () => {
       );
       const dest = join(dir, "logs.zip");
       const { client } = makeClient(3);
-      const err = await failure(call(client, dest));
+      const err = await rejection(call(client, dest));
       expect(err).toBeInstanceOf(RunloopApiError);
       expect(err).toMatchObject({
         status: 500,
