@@ -5,7 +5,14 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { requireBuild } from "./lib.js";
 
-const BENCHMARKS = ["cold-start", "summary-list", "scheduler", "local-overhead", "agents"];
+const BENCHMARKS = [
+  "cold-start",
+  "summary-list",
+  "scheduler",
+  "local-overhead",
+  "agents",
+  "runloop",
+];
 
 requireBuild();
 const wanted = process.argv.slice(2);

@@ -287,6 +287,8 @@ export class RunloopClient {
         schema: DevboxExecutionViewSchema,
         body: { ...params, command_id: params.command_id ?? randomUUID() },
         query: { last_n: options.lastN },
+        // The server may hold the call for the optimistic wait; the usual timeout comes on top of it.
+        timeoutMs: (params.optimistic_timeout ?? 0) * 1000 + this.http.timeoutMs,
         signal: options.signal,
         idempotencyKey: options.idempotencyKey,
       }),
