@@ -129,7 +129,7 @@ export class LocalBackend implements Backend {
     const what = task.environment.dockerfile
       ? "environment/Dockerfile"
       : `image ${task.environment.dockerImage ?? ""}`;
-    return `scenario ${task.id} needs a container image (${what}); the local backend runs only tasks with [environment.rli] sandbox = "host" (Docker and Runloop backends come later)`;
+    return `scenario ${task.id} needs a container image (${what}); the local backend runs only tasks with [environment.rli] sandbox = "host" (run it with the default routing, --backend docker, or --backend runloop)`;
   }
 
   async provision(req: ProvisionRequest): Promise<Sandbox> {

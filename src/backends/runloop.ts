@@ -11,6 +11,7 @@ import { errorMessage } from "../core/errors.js";
 import type { RunloopClient } from "../runloop/client.js";
 import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
 import type { BlueprintView } from "../runloop/schemas.js";
+import { execResultOf, execScript, parseExecReport, shellQuote } from "./exec-script.js";
 import {
   type Backend,
   type ExecRequest,
@@ -28,8 +29,6 @@ const OPTIMISTIC_TIMEOUT_SEC = 25;
 /** Beyond an exec's own deadline and grace, how long we wait for the devbox to report it ended. */
 const EXEC_SLACK_MS = 60_000;
 const MAX_KEEP_ALIVE_SEC = 172_800;
-const EXIT_MARKER = "RLI-EXIT";
-const PRELUDE_MARKER = "RLI-PRELUDE-FAILED";
 
 export interface RunloopBackendOptions {
   client: RunloopClient;
@@ -86,7 +85,10 @@ export class RunloopBackend implements Backend {
         name: `rli-${req.trialId}`.slice(0, 100),
         ...blueprint,
         metadata: { rli_job_id: req.jobId, rli_trial_id: req.trialId, rli_scenario: req.task.id },
-        launch_parameters: { keep_alive_time_seconds: keepAliveSec(req.task) },
+        launch_parameters: {
+          keep_alive_time_seconds: keepAliveSec(req.task),
+          ...devboxSize(req.task),
+        },
       });
       devboxId = view.id;
     } catch (err) {
@@ -241,15 +243,29 @@ function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
+/** The task's cpus, memory_mb and storage_mb as a custom devbox size (Harbor's mapping); none: default. */
+export function devboxSize(task: Task): {
+  resource_size_request?: string;
+  custom_cpu_cores?: number;
+  custom_gb_memory?: number;
+  custom_disk_size?: number;
+} {
+  const r = task.resources;
+  if (!r || (r.cpus === null && r.memoryMb === null && r.storageMb === null)) return {};
+  return {
+    resource_size_request: "CUSTOM_SIZE",
+    custom_cpu_cores: Math.max(1, Math.ceil(r.cpus ?? 1)),
+    custom_gb_memory: Math.max(1, Math.ceil((r.memoryMb ?? 2048) / 1024)),
+    ...(r.storageMb !== null
+      ? { custom_disk_size: Math.max(1, Math.ceil(r.storageMb / 1024)) }
+      : {}),
+  };
+}
+
 /** keep_alive_time_seconds: a safety net that shuts a forgotten devbox down after the trial could have ended. */
 function keepAliveSec(task: Task): number {
   const total = (task.agent.timeoutSec ?? 7200) + task.verifier.timeoutSec + 1800;
   return Math.min(MAX_KEEP_ALIVE_SEC, Math.ceil(total));
-}
-
-/** POSIX shell single-quoting. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 interface Pending {
@@ -260,110 +276,6 @@ interface Pending {
   prelude: string[];
   /** Sandbox directories the next bundle replaces: removed before it is unpacked. */
   replace: string[];
-}
-
-export interface ExecScriptInput {
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-  timeoutMs: number | null;
-  graceMs: number;
-  stdinPath: string | null;
-  stdoutPath: string | undefined;
-  stderrPath: string | undefined;
-  prelude: readonly string[];
-  /**
-   * Keep the devbox's own environment under `env` (image-based tasks: the image's ENV, as docker exec
-   * would); otherwise the command sees exactly `env`.
-   */
-  inheritEnv?: boolean;
-}
-
-/**
- * The bash script one exec runs on the devbox. Pure. It deletes itself first (it holds the environment),
- * runs the prelude (a failure prints the prelude marker and stops), then the command under `env -i` and,
- * with a deadline, coreutils `timeout` (SIGTERM, then SIGKILL after the grace), and finally prints
- * `RLI-EXIT <code> <elapsed ms>` on its own stdout, which is what the execute call returns.
- */
-export function execScript(input: ExecScriptInput): string {
-  const lines = ["#!/bin/bash", 'rm -f -- "$0"'];
-  for (const step of input.prelude) {
-    lines.push(
-      `{ ${step}; } >/dev/null 2>&1 || { echo ${PRELUDE_MARKER} ${shellQuote(step)}; exit 0; }`,
-    );
-  }
-  lines.push(
-    `cd -- ${shellQuote(input.cwd)} 2>/dev/null || { echo ${PRELUDE_MARKER} ${shellQuote(`cd ${input.cwd}`)}; exit 0; }`,
-  );
-  const env = Object.entries(input.env).map(([k, v]) => shellQuote(`${k}=${v}`));
-  const deadline =
-    input.timeoutMs === null
-      ? []
-      : [
-          "timeout",
-          `--kill-after=${(input.graceMs / 1000).toFixed(3)}s`,
-          `${(input.timeoutMs / 1000).toFixed(3)}s`,
-        ];
-  const redirect: string[] = [
-    input.stdinPath === null ? "</dev/null" : `<${shellQuote(input.stdinPath)}`,
-  ];
-  if (input.stdoutPath !== undefined && input.stdoutPath === input.stderrPath) {
-    redirect.push(`>>${shellQuote(input.stdoutPath)}`, "2>&1");
-  } else {
-    redirect.push(
-      input.stdoutPath === undefined ? ">/dev/null" : `>>${shellQuote(input.stdoutPath)}`,
-    );
-    redirect.push(
-      input.stderrPath === undefined ? "2>/dev/null" : `2>>${shellQuote(input.stderrPath)}`,
-    );
-  }
-  lines.push(
-    "start=$(date +%s%3N)",
-    [
-      "env",
-      ...(input.inheritEnv === true ? [] : ["-i"]),
-      ...env,
-      ...deadline,
-      ...input.argv.map(shellQuote),
-      ...redirect,
-    ].join(" "),
-    "code=$?",
-    `echo ${EXIT_MARKER} "$code" "$(( $(date +%s%3N) - start ))"`,
-  );
-  return `${lines.join("\n")}\n`;
-}
-
-/** The outcome an exec script reported on its stdout; null when it never got that far. */
-export function parseExecReport(
-  stdout: string,
-): { kind: "exit"; code: number; elapsedMs: number } | { kind: "prelude"; step: string } | null {
-  for (const line of stdout.split("\n").reverse()) {
-    const exit = new RegExp(`^${EXIT_MARKER} (\\d+) (-?\\d+)$`).exec(line.trim());
-    if (exit) return { kind: "exit", code: Number(exit[1]), elapsedMs: Number(exit[2]) };
-    if (line.startsWith(`${PRELUDE_MARKER} `)) {
-      return { kind: "prelude", step: line.slice(PRELUDE_MARKER.length + 1) };
-    }
-  }
-  return null;
-}
-
-/** Map a script's exit report to an ExecResult. `timeout` exits 124 (TERM) or 137 (KILL) at the deadline. */
-export function execResultOf(
-  report: { code: number; elapsedMs: number },
-  timeoutMs: number | null,
-  durationMs: number,
-): ExecResult {
-  const timedOut =
-    timeoutMs !== null &&
-    (report.code === 124 || report.code === 137) &&
-    report.elapsedMs >= timeoutMs - 50;
-  return {
-    exitCode: timedOut ? null : report.code,
-    signal: timedOut ? (report.code === 137 ? "SIGKILL" : "SIGTERM") : null,
-    timedOut,
-    cancelled: false,
-    durationMs,
-  };
 }
 
 class RunloopSandbox implements Sandbox {

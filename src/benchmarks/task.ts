@@ -29,6 +29,8 @@ export interface Task {
    */
   solution: { dir: string | null; env: Record<string, string>; reference?: string };
   buildTimeoutSec: number;
+  /** `[environment] cpus, memory_mb, storage_mb`; null = the backend's default. */
+  resources?: { cpus: number | null; memoryMb: number | null; storageMb: number | null };
   testsDir: string;
   metadata: Record<string, unknown>;
   /** `sha256:<hex>` over every file's relative path and content. */
@@ -82,6 +84,9 @@ const TaskTomlSchema = z
         network_mode: networkMode.optional(),
         allow_internet: z.boolean().optional(),
         workdir: absPath.optional(),
+        cpus: z.number().positive().finite().nullable().optional(),
+        memory_mb: z.number().int().positive().nullable().optional(),
+        storage_mb: z.number().int().positive().nullable().optional(),
         rli: z
           .object({ sandbox: z.literal("host"), workdir: absPath.optional() })
           .strict()
@@ -204,6 +209,11 @@ export async function loadTask(dir: string, id: string): Promise<Task> {
     },
     solution: { dir: solutionDir, env: toml.solution?.env ?? {} },
     buildTimeoutSec: env.build_timeout_sec ?? DEFAULT_BUILD_TIMEOUT_SEC,
+    resources: {
+      cpus: env.cpus ?? null,
+      memoryMb: env.memory_mb ?? null,
+      storageMb: env.storage_mb ?? null,
+    },
     testsDir,
     metadata: toml.metadata ?? {},
     digest: await digestDir(root),

@@ -64,7 +64,7 @@ export const ScenarioRefSchema = z.object({
 });
 export type ScenarioRef = z.infer<typeof ScenarioRefSchema>;
 
-export const BackendNameSchema = z.enum(["local", "runloop"]);
+export const BackendNameSchema = z.enum(["local", "docker", "runloop"]);
 export const SandboxModeSchema = z.enum(["bubblewrap", "none"]);
 
 export const JobSpecSchema = z.object({

@@ -337,9 +337,9 @@ describe("rli benchmark-job run rejects bad input", () => {
       /^Error: .*bad-toml\/task\.toml: agent\.timeout_sec: /,
     ],
     [
-      "task that needs an image",
-      ["--agent", "oracle", "--scenarios", join(FIXTURES, "image-task")],
-      /^Error: scenario .*image-task needs a container image \(environment\/Dockerfile\)/,
+      "task that needs an image, on --backend docker with a host task",
+      ["--agent", "oracle", "--benchmark", mini, "--backend", "docker"],
+      /^Error: scenario bench-mini\/\S+ declares \[environment.rli\] sandbox = "host"; run it with --backend local \(and \d+ more\)$/,
     ],
     [
       "oracle on a mini task is fine but an unknown flag is not",

@@ -117,6 +117,28 @@ async function isServerSideJob(flags: RunFlags, io: Io): Promise<boolean> {
   return false;
 }
 
+/**
+ * `--backend local` (the default): bubblewrap for host tasks and, when the job has image tasks, Docker for
+ * those (a one-line error when no daemon answers); `--backend docker`: every task in Docker.
+ */
+async function localBackend(
+  name: "local" | "docker",
+  sandboxMode: "bubblewrap" | "none",
+  tasks: readonly Task[],
+  io: Io,
+): Promise<Backend> {
+  const imageTasks = tasks.filter((t) => t.environment.kind === "image" && t.runloop === undefined);
+  const docker = async () => {
+    const { DockerBackend } = await import("../../backends/docker.js");
+    return DockerBackend.connect({ agentCacheDir: agentCacheDir(io.env) });
+  };
+  if (name === "docker") return docker();
+  const host = new LocalBackend(sandboxMode);
+  if (imageTasks.length === 0) return host;
+  const { RoutingBackend } = await import("../../backends/route.js");
+  return new RoutingBackend(host, await docker());
+}
+
 /** Runloop-hosted scenarios for `--backend runloop`: each trial is a scenario run scored by Runloop. */
 async function runloopTasks(
   flags: RunFlags,
@@ -148,7 +170,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const multiplier = positiveNumber("--timeout-multiplier", flags.timeoutMultiplier);
   const metadata = metadataPairs(flags.metadata);
   const sandboxMode = choice("--sandbox", flags.sandbox, ["bubblewrap", "none"] as const);
-  const backendName = choice("--backend", flags.backend, ["local", "runloop"] as const);
+  const backendName = choice("--backend", flags.backend, ["local", "docker", "runloop"] as const);
   if (flags.benchmark === undefined && flags.scenarios === undefined) {
     throw new UsageError("Either --benchmark or --scenarios must be specified");
   }
@@ -192,13 +214,15 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     new Set([...Object.keys(envVars), ...Object.keys(secretRefs)]),
   );
 
-  const backend =
-    backendName === "runloop" ? await runloopBackend(flags, io) : new LocalBackend(sandboxMode);
   const resolved = hosted
     ? await runloopTasks(flags, io)
     : flags.benchmark !== undefined
       ? await resolveBenchmark(flags.benchmark)
       : await resolveScenarios(flags.scenarios ?? []);
+  const backend =
+    backendName === "runloop"
+      ? await runloopBackend(flags, io)
+      : await localBackend(backendName, sandboxMode, resolved.tasks, io);
   const unsupported = resolved.tasks.flatMap((t) => {
     const reason = backend.unsupportedReason(t);
     return reason === null ? [] : [reason];

@@ -85,9 +85,9 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
     .addOption(
       new Option(
         "--backend <name>",
-        "where sandboxes run: local (bubblewrap here) or runloop (a Runloop devbox per trial, orchestrated from here; needs RUNLOOP_API_KEY)",
+        "where sandboxes run: local (bubblewrap here; image tasks in Docker), docker (every task in a container), or runloop (a Runloop devbox per trial, orchestrated from here; needs RUNLOOP_API_KEY)",
       )
-        .choices(["local", "runloop"])
+        .choices(["local", "docker", "runloop"])
         .default("local"),
     )
     .option(

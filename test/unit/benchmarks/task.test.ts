@@ -54,6 +54,26 @@ function loadError(dir: string): Promise<TaskLoadError> {
 }
 
 describe("loadTask: valid tasks", () => {
+  it("reads [environment] cpus, memory_mb and storage_mb as the task's resources", async () => {
+    const dir = await makeTaskDir("res", {
+      toml: "[environment]\ncpus = 2\nmemory_mb = 4096\nstorage_mb = 10240\n",
+      files: { "environment/Dockerfile": "FROM x\n" },
+    });
+    expect((await loadTask(dir, "b/res")).resources).toEqual({
+      cpus: 2,
+      memoryMb: 4096,
+      storageMb: 10240,
+    });
+  });
+
+  it("refuses a memory_mb that is not a positive integer, naming the field", async () => {
+    const dir = await makeTaskDir("res-bad", {
+      toml: "[environment]\nmemory_mb = -5\n",
+      files: { "environment/Dockerfile": "FROM x\n" },
+    });
+    expect((await loadError(dir)).field).toBe("environment.memory_mb");
+  });
+
   it("loads a host task with defaults for everything the toml leaves out", async () => {
     const dir = await makeTaskDir("t1");
     const task = await loadTask(dir, "bench/t1");
@@ -67,6 +87,7 @@ describe("loadTask: valid tasks", () => {
       verifier: { timeoutSec: 600, network: "no-network", env: {} },
       solution: { dir: null, env: {} },
       buildTimeoutSec: 600,
+      resources: { cpus: null, memoryMb: null, storageMb: null },
       testsDir: join(dir, "tests"),
       metadata: {},
       digest: await digestDir(dir),

@@ -394,10 +394,11 @@ describe("JobSpecSchema", () => {
     ]);
   });
 
-  it("only knows the local backend and bubblewrap/none sandboxes", () => {
-    expect(issuePaths(JobSpecSchema.safeParse(makeSpec({ backend: "docker" })))).toEqual([
-      "backend",
-    ]);
+  it("knows the local, docker and runloop backends and bubblewrap/none sandboxes", () => {
+    for (const backend of ["local", "docker", "runloop"]) {
+      expect(JobSpecSchema.safeParse(makeSpec({ backend })).success).toBe(true);
+    }
+    expect(issuePaths(JobSpecSchema.safeParse(makeSpec({ backend: "k8s" })))).toEqual(["backend"]);
     expect(JobSpecSchema.safeParse(makeSpec({ sandbox: "none" })).success).toBe(true);
     expect(issuePaths(JobSpecSchema.safeParse(makeSpec({ sandbox: "docker" })))).toEqual([
       "sandbox",

@@ -4,15 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  blueprintName,
-  buildContextInstruction,
   type ExecScriptInput,
   execResultOf,
   execScript,
-  imageOf,
   parseExecReport,
   shellQuote,
-} from "../../../src/backends/runloop.js";
+} from "../../../src/backends/exec-script.js";
+import { blueprintName, buildContextInstruction, imageOf } from "../../../src/backends/runloop.js";
 import type { Task } from "../../../src/benchmarks/task.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rli-script-"));
