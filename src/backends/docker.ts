@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join, posix, relative } from "node:path";
 import type Dockerode from "dockerode";
 import * as tar from "tar";
+import { npmReason } from "../agents/install.js";
 import type { Task } from "../benchmarks/task.js";
 import { EnvironmentError, errorMessage } from "../core/errors.js";
 import { execResultOf, execScript, parseExecReport } from "./exec-script.js";
@@ -97,6 +98,7 @@ export class DockerBackend implements Backend {
     if (reason !== null) throw new SandboxError(reason);
     const image = await this.imageFor(req);
     const { docker } = this.options;
+    const workdir = await this.workdirOf(req.task, image);
     await mkdir(req.logsDir, { recursive: true, mode: 0o700 });
     for (const sub of ["agent", "verifier", "artifacts"]) {
       await mkdir(join(req.logsDir, sub), { recursive: true, mode: 0o700 });
@@ -113,20 +115,21 @@ export class DockerBackend implements Backend {
         name: `rli-${req.trialId}`.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 120),
         Entrypoint: ["sleep", "infinity"],
         Cmd: [],
-        WorkingDir: req.task.environment.workdir,
+        WorkingDir: workdir,
         Labels: { [LABEL_JOB]: req.jobId, [LABEL_TRIAL]: req.trialId },
         HostConfig: { Binds: binds, NetworkMode: "bridge", Init: true, ...limits(req.task) },
       });
     } catch (err) {
       throw new SandboxError(`cannot create a container from ${image}: ${errorMessage(err)}`);
     }
-    const sandbox = new DockerSandbox(this, container, req);
+    const sandbox = new DockerSandbox(this, container, req, workdir);
     try {
       await container.start();
       // The workdir may not exist in the image; the workspace seed is copied in.
-      await sandbox.run(["mkdir", "-p", req.task.environment.workdir]);
+      await sandbox.run(["mkdir", "-p", workdir]);
+      await sandbox.detectLibc();
       const seed = join(req.task.dir, "environment", "workspace");
-      if (await isDir(seed)) await sandbox.upload(seed, req.task.environment.workdir, false);
+      if (await isDir(seed)) await sandbox.upload(seed, workdir, false);
     } catch (err) {
       await sandbox.teardown().catch(() => {});
       throw err instanceof SandboxError
@@ -134,6 +137,20 @@ export class DockerBackend implements Backend {
         : new SandboxError(`container for ${req.trialId} did not start: ${errorMessage(err)}`);
     }
     return sandbox;
+  }
+
+  /** task.toml's workdir when it names one, else the image's WORKDIR, else the default (/app). */
+  private async workdirOf(task: Task, image: string): Promise<string> {
+    const env = task.environment;
+    if (env.kind === "image" && env.workdirSet !== true) {
+      const info = await this.options.docker
+        .getImage(image)
+        .inspect()
+        .catch(() => null);
+      const fromImage = info?.Config?.WorkingDir;
+      if (fromImage) return fromImage;
+    }
+    return env.workdir;
   }
 
   /** The task's image: its docker_image (present locally), or its Dockerfile built once per digest. */
@@ -236,12 +253,66 @@ class DockerSandbox implements Sandbox {
   private tornDown = false;
   private connected = true;
 
+  /**
+   * Set for images whose C library is not the host's (musl: Alpine and the like): the host's agent
+   * cache holds glibc binaries, so agents are npm-installed inside the container instead.
+   */
+  installPackage?: (
+    pkg: { name: string; version: string },
+    root: string,
+    signal?: AbortSignal,
+  ) => Promise<void>;
+
   constructor(
     private readonly backend: DockerBackend,
     private readonly container: Dockerode.Container,
     private readonly req: ProvisionRequest,
+    workdir: string,
   ) {
-    this.workdir = req.task.environment.workdir;
+    this.workdir = workdir;
+  }
+
+  /** A musl image gets installPackage (the host is glibc: its agent binaries would not run there). */
+  async detectLibc(): Promise<void> {
+    const musl = await this.run(["sh", "-c", "ls /lib/ld-musl-* >/dev/null 2>&1"]).then(
+      () => true,
+      () => false,
+    );
+    if (musl) this.installPackage = (pkg, root, signal) => this.npmInstall(pkg, root, signal);
+  }
+
+  private async npmInstall(
+    pkg: { name: string; version: string },
+    root: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const log = `${LOGS}/agent/npm-install.log`;
+    const result = await this.exec({
+      argv: [
+        "npm",
+        "install",
+        "--prefix",
+        root,
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--loglevel=error",
+        `${pkg.name}@${pkg.version}`,
+      ],
+      env: { npm_config_update_notifier: "false" },
+      timeoutMs: 600_000,
+      graceMs: 5000,
+      network: true,
+      stdoutPath: log,
+      stderrPath: log,
+      ...(signal ? { signal } : {}),
+    });
+    if (result.exitCode !== 0) {
+      const last = npmReason((await this.readFile(log)) ?? "");
+      throw new SandboxError(
+        `npm install ${pkg.name}@${pkg.version} in a musl container ${result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`}${last ? `: ${last}` : " (does the image have npm?)"}`,
+      );
+    }
   }
 
   /** Runs argv in the container as root and waits; rejects with SandboxError on a non-zero exit. */

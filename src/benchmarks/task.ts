@@ -8,7 +8,14 @@ import { TaskLoadError } from "../core/errors.js";
 /** Where a task's sandbox comes from. `host` is our extension: no image, the host's system directories. */
 export type TaskEnvironment =
   | { kind: "host"; workdir: string }
-  | { kind: "image"; workdir: string; dockerfile: string | null; dockerImage: string | null };
+  | {
+      kind: "image";
+      workdir: string;
+      /** task.toml named the workdir; otherwise a backend may use the image's own WORKDIR. */
+      workdirSet?: boolean;
+      dockerfile: string | null;
+      dockerImage: string | null;
+    };
 
 export type NetworkMode = "public" | "no-network" | "allowlist";
 
@@ -178,6 +185,7 @@ export async function loadTask(dir: string, id: string): Promise<Task> {
     environment = {
       kind: "image",
       workdir: env.workdir ?? DEFAULT_WORKDIR,
+      ...(env.workdir !== undefined ? { workdirSet: true } : {}),
       dockerfile: hasDockerfile ? dockerfile : null,
       dockerImage: env.docker_image ?? null,
     };
