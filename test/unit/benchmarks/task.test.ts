@@ -188,6 +188,7 @@ describe("loadTask: valid tasks", () => {
     expect((await loadTask(dir, "b/t")).environment).toEqual({
       kind: "image",
       workdir: "/w",
+      workdirSet: true,
       dockerfile: null,
       dockerImage: "ubuntu:24.04",
     });
