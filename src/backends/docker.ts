@@ -396,6 +396,11 @@ class DockerSandbox implements Sandbox {
     }
     const report = parseExecReport(outcome.out);
     if (report === null) {
+      // The exec stream can end before dockerd marks a killed container exited: give it a moment.
+      await Promise.race([
+        this.container.wait({ condition: "not-running" }).catch(() => {}),
+        delay(2000),
+      ]);
       const running = await this.container.inspect().then(
         (i) => i.State.Running,
         () => false,

@@ -94,7 +94,12 @@ export class RunloopBackend implements Backend {
     } catch (err) {
       throw new SandboxError(`cannot create a devbox: ${errorMessage(err)}`);
     }
-    return this.started(new RunloopSandbox(client, devboxId, req), req);
+    const env = req.task.environment;
+    const workdir =
+      image.kind === "dockerfile" && env.kind === "image" && env.workdirSet !== true
+        ? (dockerfileWorkdir(image.dockerfile) ?? env.workdir)
+        : env.workdir;
+    return this.started(new RunloopSandbox(client, devboxId, req, undefined, workdir), req);
   }
 
   private readonly blueprints = new Map<string, Promise<string>>();
@@ -218,6 +223,16 @@ export function buildContextInstruction(dockerfile: string): string | null {
   return null;
 }
 
+/** The Dockerfile's last absolute WORKDIR (where Harbor runs commands when task.toml names none), or null. */
+export function dockerfileWorkdir(dockerfile: string): string | null {
+  let workdir: string | null = null;
+  for (const line of dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/)) {
+    const m = /^\s*WORKDIR\s+(\S+)\s*$/i.exec(line);
+    if (m?.[1]?.startsWith("/")) workdir = m[1];
+  }
+  return workdir;
+}
+
 /** A blueprint name from the Dockerfile's content: the same Dockerfile always maps to the same build. */
 export function blueprintName(dockerfile: string): string {
   return `rli-${createHash("sha256").update(dockerfile).digest("hex").slice(0, 20)}`;
@@ -300,8 +315,9 @@ class RunloopSandbox implements Sandbox {
     readonly devboxId: string,
     private readonly req: ProvisionRequest,
     private readonly scenarioRunId?: string,
+    workdir: string = req.task.environment.workdir,
   ) {
-    this.workdir = req.task.environment.workdir;
+    this.workdir = workdir;
     this.label =
       scenarioRunId === undefined
         ? `devbox ${devboxId}`

@@ -10,7 +10,12 @@ import {
   parseExecReport,
   shellQuote,
 } from "../../../src/backends/exec-script.js";
-import { blueprintName, buildContextInstruction, imageOf } from "../../../src/backends/runloop.js";
+import {
+  blueprintName,
+  buildContextInstruction,
+  dockerfileWorkdir,
+  imageOf,
+} from "../../../src/backends/runloop.js";
 import type { Task } from "../../../src/benchmarks/task.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rli-script-"));
@@ -177,6 +182,15 @@ describe("task images on Runloop", () => {
     ["FROM ubuntu\nRUN echo \\\n  COPY is text here\n", null],
   ])("buildContextInstruction(%j) = %j", (dockerfile, expected) => {
     expect(buildContextInstruction(dockerfile)).toBe(expected);
+  });
+
+  it.each([
+    ["FROM x\nWORKDIR /testbed\n", "/testbed"],
+    ["FROM x\nWORKDIR /a\nRUN true\nworkdir /b\n", "/b"],
+    ["FROM x\nWORKDIR relative\n", null],
+    ["FROM x\n", null],
+  ])("dockerfileWorkdir(%j) = %j", (dockerfile, expected) => {
+    expect(dockerfileWorkdir(dockerfile)).toBe(expected);
   });
 
   it("blueprint names follow the Dockerfile's content only", () => {
