@@ -21,19 +21,33 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2
   apt-get install -y -qq docker.io debootstrap >/dev/null
 fi
 
-if ! docker info >/dev/null 2>&1; then
-  mkdir -p "$DATA_ROOT"
-  # overlay2 needs a filesystem that supports it under the data root (ext4 here); vfs is 10x slower.
-  nohup dockerd --storage-driver overlay2 --data-root "$DATA_ROOT" -H "unix://$SOCKET" \
-    >"$LOG" 2>&1 &
+# Starts dockerd with a storage driver; true once it answers, false (and stopped) if it does not.
+start_dockerd() {
+  local driver="$1"
+  mkdir -p "$DATA_ROOT/$driver"
+  nohup dockerd --storage-driver "$driver" --data-root "$DATA_ROOT/$driver" -H "unix://$SOCKET" \
+    --pidfile /var/run/rli-dockerd.pid >"$LOG" 2>&1 &
+  local pid=$!
   for _ in $(seq 1 60); do
-    docker info >/dev/null 2>&1 && break
+    docker info >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
-  if ! docker info >/dev/null 2>&1; then
-    echo "dockerd did not start; its log ($LOG):" >&2
-    tail -20 "$LOG" >&2
-    exit 1
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  return 1
+}
+
+if ! docker info >/dev/null 2>&1; then
+  # overlay2 needs a backing filesystem that supports it (ext4 here); vfs always works but copies
+  # every layer, so builds and container starts are about 10x slower.
+  if ! start_dockerd overlay2; then
+    echo "dockerd did not start with overlay2 ($(tail -1 "$LOG")); trying vfs" >&2
+    if ! start_dockerd vfs; then
+      echo "dockerd did not start; its log ($LOG):" >&2
+      tail -20 "$LOG" >&2
+      exit 1
+    fi
   fi
 fi
 
