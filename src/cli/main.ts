@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../core/errors.js";
 import { registerCancel } from "./commands/cancel.js";
+import { registerCleanup } from "./commands/cleanup.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerList } from "./commands/list.js";
 import { registerLogs } from "./commands/logs.js";
@@ -70,6 +71,7 @@ Errors are one line on stderr ("Error: ..."); exit codes: 0 ok, 1 failure, 2 bad
   registerList(bmj, io, exit);
   registerLogs(bmj, io, exit);
   registerCancel(bmj, io, exit);
+  registerCleanup(bmj, io, exit);
   registerCompletion(program, io, exit);
   return program;
 }
