@@ -3,10 +3,10 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join, posix, relative } from "node:path";
 import type Dockerode from "dockerode";
 import * as tar from "tar";
-import { npmReason } from "../agents/install.js";
 import type { Task } from "../benchmarks/task.js";
 import { EnvironmentError, errorMessage } from "../core/errors.js";
 import { execResultOf, execScript, parseExecReport } from "./exec-script.js";
+import { npmInstallIn } from "./npm-in-sandbox.js";
 import {
   type Backend,
   type ExecRequest,
@@ -281,38 +281,12 @@ class DockerSandbox implements Sandbox {
     if (musl) this.installPackage = (pkg, root, signal) => this.npmInstall(pkg, root, signal);
   }
 
-  private async npmInstall(
+  private npmInstall(
     pkg: { name: string; version: string },
     root: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const log = `${LOGS}/agent/npm-install.log`;
-    const result = await this.exec({
-      argv: [
-        "npm",
-        "install",
-        "--prefix",
-        root,
-        "--no-audit",
-        "--no-fund",
-        "--no-save",
-        "--loglevel=error",
-        `${pkg.name}@${pkg.version}`,
-      ],
-      env: { npm_config_update_notifier: "false" },
-      timeoutMs: 600_000,
-      graceMs: 5000,
-      network: true,
-      stdoutPath: log,
-      stderrPath: log,
-      ...(signal ? { signal } : {}),
-    });
-    if (result.exitCode !== 0) {
-      const last = npmReason((await this.readFile(log)) ?? "");
-      throw new SandboxError(
-        `npm install ${pkg.name}@${pkg.version} in a musl container ${result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`}${last ? `: ${last}` : " (does the image have npm?)"}`,
-      );
-    }
+    return npmInstallIn(this, pkg, root, "in a musl container", {}, signal);
   }
 
   /** Runs argv in the container as root and waits; rejects with SandboxError on a non-zero exit. */

@@ -5,13 +5,13 @@ import { dirname, join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import * as tar from "tar";
-import { npmReason } from "../agents/install.js";
 import type { Task } from "../benchmarks/task.js";
 import { errorMessage } from "../core/errors.js";
 import type { RunloopClient } from "../runloop/client.js";
 import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
 import type { BlueprintView } from "../runloop/schemas.js";
 import { execResultOf, execScript, parseExecReport, shellQuote } from "./exec-script.js";
+import { npmInstallIn } from "./npm-in-sandbox.js";
 import {
   type Backend,
   type ExecRequest,
@@ -536,39 +536,8 @@ class RunloopSandbox implements Sandbox {
     root: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const log = `${LOGS}/agent/npm-install.log`;
-    const result = await this.exec({
-      argv: [
-        "npm",
-        "install",
-        "--prefix",
-        root,
-        "--no-audit",
-        "--no-fund",
-        "--no-save",
-        "--loglevel=error",
-        `${pkg.name}@${pkg.version}`,
-      ],
-      env: {
-        PATH: "/usr/local/bin:/usr/bin:/bin",
-        HOME: "/root",
-        npm_config_update_notifier: "false",
-      },
-      timeoutMs: 600_000,
-      graceMs: 5000,
-      network: true,
-      stdoutPath: log,
-      stderrPath: log,
-      ...(signal ? { signal } : {}),
-    });
-    if (result.exitCode !== 0) {
-      const text = (await this.readFile(log)) ?? "";
-      const last = npmReason(text);
-      const why = result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`;
-      throw new SandboxError(
-        `npm install ${pkg.name}@${pkg.version} on devbox ${this.devboxId} ${why}${last ? `: ${last}` : ""}`,
-      );
-    }
+    const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/root" };
+    await npmInstallIn(this, pkg, root, `on devbox ${this.devboxId}`, env, signal);
   }
 
   async upload(hostDir: string, sandboxPath: string): Promise<void> {
