@@ -10,6 +10,7 @@ const BENCHMARKS = [
   "summary-list",
   "scheduler",
   "local-overhead",
+  "docker",
   "agents",
   "runloop",
 ];

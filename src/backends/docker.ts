@@ -68,6 +68,10 @@ export function imageTag(digest: string): string {
 export class DockerBackend implements Backend {
   readonly name = "docker";
   private readonly images = new Map<string, Promise<string>>();
+  /** Per image: its C library is musl (agents are then installed inside). */
+  private readonly musl = new Map<string, Promise<boolean>>();
+  /** Per build context directory: its content digest (hashing a large context once, not per trial). */
+  private readonly digests = new Map<string, Promise<string>>();
 
   constructor(readonly options: DockerBackendOptions) {}
 
@@ -126,8 +130,13 @@ export class DockerBackend implements Backend {
     try {
       await container.start();
       // The workdir may not exist in the image; the workspace seed is copied in.
-      await sandbox.run(["mkdir", "-p", workdir]);
-      await sandbox.detectLibc();
+      // Docker creates the working directory at start; the image's libc is asked once per image.
+      let musl = this.musl.get(image);
+      if (musl === undefined) {
+        musl = sandbox.isMusl();
+        this.musl.set(image, musl);
+      }
+      if (await musl) sandbox.installInside();
       const seed = join(req.task.dir, "environment", "workspace");
       if (await isDir(seed)) await sandbox.upload(seed, workdir, false);
     } catch (err) {
@@ -170,7 +179,12 @@ export class DockerBackend implements Backend {
       return name;
     }
     const contextDir = join(req.task.dir, "environment");
-    const tag = imageTag(await contextDigest(contextDir));
+    let digest = this.digests.get(contextDir);
+    if (digest === undefined) {
+      digest = contextDigest(contextDir);
+      this.digests.set(contextDir, digest);
+    }
+    const tag = imageTag(await digest);
     let pending = this.images.get(tag);
     if (pending === undefined) {
       pending = this.build(contextDir, tag);
@@ -272,13 +286,17 @@ class DockerSandbox implements Sandbox {
     this.workdir = workdir;
   }
 
-  /** A musl image gets installPackage (the host is glibc: its agent binaries would not run there). */
-  async detectLibc(): Promise<void> {
-    const musl = await this.run(["sh", "-c", "ls /lib/ld-musl-* >/dev/null 2>&1"]).then(
+  /** Whether the image's C library is musl (the host's agent cache holds glibc binaries). */
+  isMusl(): Promise<boolean> {
+    return this.run(["sh", "-c", "ls /lib/ld-musl-* >/dev/null 2>&1"]).then(
       () => true,
       () => false,
     );
-    if (musl) this.installPackage = (pkg, root, signal) => this.npmInstall(pkg, root, signal);
+  }
+
+  /** Agents are npm-installed inside this container (its image is musl; the host's cache is glibc). */
+  installInside(): void {
+    this.installPackage = (pkg, root, signal) => this.npmInstall(pkg, root, signal);
   }
 
   private npmInstall(
