@@ -462,12 +462,25 @@ class DockerSandbox implements Sandbox {
       return;
     }
     try {
-      await this.run(["mkdir", "-p", sandboxPath]);
-      await this.container.putArchive(
-        tar.c({ cwd: hostDir, portable: true }, ["."]) as unknown as NodeJS.ReadableStream,
-        { path: sandboxPath },
+      // One archive unpacked at /: the prefix puts it at sandboxPath (docker makes the parents), and a
+      // read-only upload carries its modes in the headers (root-owned, no write bits): no extra execs.
+      const archive = tar.c(
+        {
+          cwd: hostDir,
+          prefix: posix.normalize(sandboxPath).slice(1),
+          onWriteEntry: (entry) => {
+            entry.portable = false;
+            entry.noMtime = false;
+            if (entry.stat) {
+              entry.stat.uid = 0;
+              entry.stat.gid = 0;
+              if (readOnly) entry.stat.mode &= ~0o222;
+            }
+          },
+        },
+        ["."],
       );
-      if (readOnly) await this.run(["chmod", "-R", "a-w", sandboxPath]);
+      await this.container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/" });
     } catch (err) {
       throw err instanceof SandboxError
         ? err

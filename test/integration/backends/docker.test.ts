@@ -83,6 +83,36 @@ describe("DockerBackend against the real engine", () => {
     expect(left).toEqual([]);
   });
 
+  it("uploads: a read-only directory arrives root-owned without write bits, a writable one keeps its modes", async () => {
+    const box = await provision("uploads", "FROM rli-base:bookworm\n");
+    const src = join(root, "upload-src");
+    await mkdir(join(src, "sub"), { recursive: true });
+    await writeFile(join(src, "run.sh"), "echo hi\n", { mode: 0o755 });
+    await writeFile(join(src, "sub", "data.txt"), "x\n", { mode: 0o644 });
+    try {
+      await box.upload(src, "/tests");
+      // The workspace seed's kind of upload: writable (DockerSandbox's third parameter).
+      const writable = box as Sandbox & {
+        upload(host: string, path: string, readOnly: boolean): Promise<void>;
+      };
+      await writable.upload(src, "/deep/work/copy", false);
+      await exec(
+        box,
+        "stat -c '%n %a %U' /tests /tests/run.sh /tests/sub/data.txt /deep/work/copy/run.sh /deep/work/copy/sub/data.txt",
+      );
+      const modes = await readFile(join(root, "logs", "uploads", "out.txt"), "utf8");
+      expect(modes.trim().split("\n")).toEqual([
+        "/tests 555 root",
+        "/tests/run.sh 555 root",
+        "/tests/sub/data.txt 444 root",
+        "/deep/work/copy/run.sh 755 root",
+        "/deep/work/copy/sub/data.txt 644 root",
+      ]);
+    } finally {
+      await box.teardown();
+    }
+  });
+
   it("a deadline ends the command as timed out; the exit code of a normal failure is kept", async () => {
     const box = await provision("deadline", "FROM rli-base:bookworm\n");
     try {
