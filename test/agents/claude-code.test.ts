@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ModelServer, startModelServer } from "../fakes/model-server.js";
 import { expectUsageError } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { type AgentRun, files, jobDir, runAgentTrial } from "./harness.js";
+import {
+  type AgentRun,
+  files,
+  jobDir,
+  runAgentTrial,
+  trialOf,
+  watchingProcess,
+} from "./harness.js";
 
 // The real claude CLI (@anthropic-ai/claude-code, its native binary, installed into the agent cache on
 // first use) in a bubblewrap sandbox, against the scripted Anthropic Messages server.
@@ -32,9 +39,7 @@ describe("claude-code against the fake Anthropic Messages server", () => {
       ANTHROPIC_API_KEY: KEY,
       ANTHROPIC_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("passed");
     expect(t.score).toBe(1);
 
@@ -95,9 +100,7 @@ describe("claude-code against the fake Anthropic Messages server", () => {
       CLAUDE_CODE_OAUTH_TOKEN: token,
       ANTHROPIC_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("passed");
     // The anthropic/ prefix was dropped; the token went in Authorization, no x-api-key was sent.
     expect(server.requests.map((r) => r.model)).toEqual(["claude-sonnet-4-5", "claude-sonnet-4-5"]);
@@ -127,9 +130,7 @@ describe("claude-code against the fake Anthropic Messages server", () => {
       { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url },
       ["--timeout", "30"],
     );
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiRateLimitError");
     expect(t.exception?.message).toMatch(
@@ -152,22 +153,15 @@ describe("claude-code against the fake Anthropic Messages server", () => {
     // A model name only this run uses, to find its claude process by command line.
     const model = `rli-hang-${process.pid}-${Date.now().toString(36)}`;
     server = await startModelServer({ script: () => ({ kind: "hang" }) });
-    let seen = false;
-    const poll = setInterval(() => {
-      if (pgrep(`${CLAUDE_PROCESS} .*${model}`).length > 0) seen = true;
-    }, 200);
-    try {
-      run = await runAgentTrial(
-        `claude-code:${model}`,
-        { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url },
-        ["--timeout", "8"],
-      );
-    } finally {
-      clearInterval(poll);
-    }
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const url = server.url;
+    const { result, seen } = await watchingProcess(`${CLAUDE_PROCESS} .*${model}`, () =>
+      runAgentTrial(`claude-code:${model}`, { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: url }, [
+        "--timeout",
+        "8",
+      ]),
+    );
+    run = result;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_timeout");
     expect(t.exception?.type).toBe("AgentTimeoutError");
     expect(server.requests.map((q) => [q.model, q.decision])).toContainEqual([model, "hang"]);
@@ -187,9 +181,7 @@ describe("claude-code against the fake Anthropic Messages server", () => {
       { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: server.url },
       ["--timeout", "30"],
     );
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiAuthenticationError");
     expect(t.exception?.message).toMatch(

@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ModelServer, startModelServer } from "../fakes/model-server.js";
 import { expectUsageError } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { type AgentRun, files, jobDir, runAgentTrial } from "./harness.js";
+import {
+  type AgentRun,
+  files,
+  jobDir,
+  runAgentTrial,
+  trialOf,
+  watchingProcess,
+} from "./harness.js";
 
 // The real codex CLI (@openai/codex, installed into the agent cache on first use) in a bubblewrap
 // sandbox, against the scripted OpenAI Responses server.
@@ -27,9 +34,7 @@ describe("codex against the fake OpenAI Responses server", () => {
       OPENAI_API_KEY: KEY,
       OPENAI_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("passed");
     expect(t.score).toBe(1);
 
@@ -93,9 +98,7 @@ describe("codex against the fake OpenAI Responses server", () => {
   it("ends as agent_error with ApiRateLimitError when every request gets 429", async () => {
     server = await rateLimited();
     run = await runAgentTrial("codex:gpt-5", { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiRateLimitError");
     expect(t.exception?.message).toMatch(
@@ -121,9 +124,7 @@ describe("codex against the fake OpenAI Responses server", () => {
       "--env-vars",
       `RLI_CODEX_CONFIG=${noRetries}`,
     ]);
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiRateLimitError");
     expect(t.exception?.message).toMatch(/429 Too Many Requests/);
@@ -136,22 +137,15 @@ describe("codex against the fake OpenAI Responses server", () => {
     // A model name only this run uses, to find its codex process by command line.
     const model = `rli-hang-${process.pid}-${Date.now().toString(36)}`;
     server = await startModelServer({ script: () => ({ kind: "hang" }) });
-    let seen = false;
-    const poll = setInterval(() => {
-      if (pgrep(`codex exec .*${model}`).length > 0) seen = true;
-    }, 200);
-    try {
-      run = await runAgentTrial(
-        `codex:${model}`,
-        { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url },
-        ["--timeout", "8"],
-      );
-    } finally {
-      clearInterval(poll);
-    }
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const url = server.url;
+    const { result, seen } = await watchingProcess(`codex exec .*${model}`, () =>
+      runAgentTrial(`codex:${model}`, { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: url }, [
+        "--timeout",
+        "8",
+      ]),
+    );
+    run = result;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_timeout");
     expect(server.requests.map((r) => r.decision)).toContain("hang");
     expect(seen).toBe(true);
@@ -172,9 +166,7 @@ describe("codex against the fake OpenAI Responses server", () => {
       OPENAI_API_KEY: KEY,
       OPENAI_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiAuthenticationError");
     expect(t.exception?.message).toMatch(

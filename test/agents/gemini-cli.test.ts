@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ModelServer, runCommandScript, startModelServer } from "../fakes/model-server.js";
 import { expectUsageError } from "../helpers/cli.js";
 import { pgrep } from "../helpers/processes.js";
-import { type AgentRun, files, jobDir, runAgentTrial } from "./harness.js";
+import {
+  type AgentRun,
+  files,
+  jobDir,
+  runAgentTrial,
+  trialOf,
+  watchingProcess,
+} from "./harness.js";
 
 // The real gemini CLI (@google/gemini-cli, installed into the agent cache on first use) in a bubblewrap
 // sandbox, against the scripted Gemini API server.
@@ -33,9 +40,7 @@ describe("gemini-cli against the fake Gemini API server", () => {
       GEMINI_API_KEY: KEY,
       GOOGLE_GEMINI_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("passed");
     expect(t.score).toBe(1);
 
@@ -92,9 +97,7 @@ describe("gemini-cli against the fake Gemini API server", () => {
       GOOGLE_API_KEY: KEY,
       GOOGLE_GEMINI_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("passed");
     expect([...server.credentials]).toEqual([KEY]);
   });
@@ -114,9 +117,7 @@ describe("gemini-cli against the fake Gemini API server", () => {
       { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: server.url },
       ["--timeout", "40"],
     );
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status, JSON.stringify(t.exception)).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiRateLimitError");
     expect(t.exception?.message).toMatch(
@@ -132,23 +133,17 @@ describe("gemini-cli against the fake Gemini API server", () => {
     const model = `rli-hang-${process.pid}-${Date.now().toString(36)}`;
     server = await startModelServer({ script: () => ({ kind: "hang" }) });
     const pattern = `${GEMINI_JS} .*--model ${model}`;
-    let seen = false;
-    const poll = setInterval(() => {
-      if (pgrep(pattern).length > 0) seen = true;
-    }, 200);
-    try {
-      run = await runAgentTrial(
+    const url = server.url;
+    const { result, seen } = await watchingProcess(pattern, () =>
+      runAgentTrial(
         `gemini-cli:${model}`,
-        { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: server.url },
+        { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: url },
         // gemini takes 2-4 s to start (7 s seen on a loaded machine) before its first request.
         ["--timeout", "12"],
-      );
-    } finally {
-      clearInterval(poll);
-    }
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+      ),
+    );
+    run = result;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_timeout");
     expect(t.exception?.type).toBe("AgentTimeoutError");
     expect(server.requests.map((r) => [r.model, r.decision])).toEqual([[model, "hang"]]);
@@ -170,9 +165,7 @@ describe("gemini-cli against the fake Gemini API server", () => {
       { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: server.url },
       ["--timeout", "20"],
     );
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_timeout");
     expect(server.requests.map((r) => r.decision)).toEqual(["tool_call", "hang"]);
     // Killed before its result event: the one finished turn is in the session file.
@@ -205,9 +198,7 @@ describe("gemini-cli against the fake Gemini API server", () => {
       GEMINI_API_KEY: KEY,
       GOOGLE_GEMINI_BASE_URL: server.url,
     });
-    const t = run.trial;
-    expect(t, run.stderr).not.toBeNull();
-    if (t === null) return;
+    const t = trialOf(run);
     expect(t.status).toBe("agent_error");
     expect(t.exception?.type).toBe("ApiAuthenticationError");
     expect(t.exception?.message).toMatch(

@@ -13,6 +13,7 @@ import {
   MODEL_POSTS,
   processesWithEnv,
   runAgentTrial,
+  trialOf,
 } from "./harness.js";
 
 // Dummy keys, unique enough that finding one in a file means the adapter wrote it there.
@@ -39,9 +40,7 @@ describe("goose (real CLI against the scripted model server)", () => {
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_HOST: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.exception).toBeNull();
     expect(trial.status).toBe("passed");
     expect(trial.score).toBe(1);
@@ -76,9 +75,7 @@ describe("goose (real CLI against the scripted model server)", () => {
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_HOST: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.exception).toBeNull();
     expect(trial.status).toBe("passed");
     expect(trial.score).toBe(1);
@@ -109,9 +106,7 @@ describe("goose (real CLI against the scripted model server)", () => {
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_HOST: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_error");
     expect(trial.exception?.type).toBe("ApiRateLimitError");
     expect(trial.exception?.message).toMatch(/^the agent exited with 0 after an error: /);
@@ -140,9 +135,7 @@ describe("goose (real CLI against the scripted model server)", () => {
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_HOST: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_error");
     expect(trial.exception?.type).toBe("ApiAuthenticationError");
     expect(trial.exception?.message).toMatch(/^the agent exited with 1: /);
@@ -159,9 +152,7 @@ describe("goose (real CLI against the scripted model server)", () => {
       ["--timeout", "8"],
     );
     const elapsed = Date.now() - started;
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_timeout");
     expect(trial.exception?.type).toBe("AgentTimeoutError");
     expect(trial.exception?.message).toContain("8 s");

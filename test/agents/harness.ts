@@ -1,7 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { expect } from "vitest";
 import type { ModelServer } from "../fakes/model-server.js";
 import { registryEnv, runCli } from "../helpers/cli.js";
+import { pgrep } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 
 /** The one-file task every agent test runs: write /app/hello.txt containing "hello". */
@@ -129,3 +131,28 @@ export async function processesWithEnv(entry: string): Promise<number[]> {
 /** The POST requests the fake model server got on `path`. */
 export const MODEL_POSTS = (s: ModelServer, path: string) =>
   s.requests.filter((r) => r.method === "POST" && r.path === path);
+
+/** The run's trial; fails the test (showing the CLI's stderr) when the run recorded none. */
+export function trialOf(run: AgentRun): AgentTrial {
+  expect(run.trial, run.stderr).not.toBeNull();
+  return run.trial as AgentTrial;
+}
+
+/**
+ * Runs `fn` while polling (every 200 ms) for a process whose command line matches `pattern`; `seen`
+ * says whether one ever ran, so a test can tell "killed" from "never started".
+ */
+export async function watchingProcess<T>(
+  pattern: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; seen: boolean }> {
+  let seen = false;
+  const poll = setInterval(() => {
+    if (pgrep(pattern).length > 0) seen = true;
+  }, 200);
+  try {
+    return { result: await fn(), seen };
+  } finally {
+    clearInterval(poll);
+  }
+}

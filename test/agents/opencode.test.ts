@@ -17,6 +17,7 @@ import {
   MODEL_POSTS,
   processesWithEnv,
   runAgentTrial,
+  trialOf,
 } from "./harness.js";
 
 // Dummy keys, unique enough that finding one in a file means the adapter wrote it there.
@@ -51,9 +52,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_BASE_URL: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.exception).toBeNull();
     expect(trial.status).toBe("passed");
     expect(trial.score).toBe(1);
@@ -103,9 +102,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_BASE_URL: `${server.url}/v1`,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.exception).toBeNull();
     expect(trial.status).toBe("passed");
     expect(trial.score).toBe(1);
@@ -140,9 +137,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       GOOGLE_API_KEY: GOOGLE_KEY,
       GOOGLE_GEMINI_BASE_URL: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.exception).toBeNull();
     expect(trial.status).toBe("passed");
     expect(trial.score).toBe(1);
@@ -181,9 +176,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_BASE_URL: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_error");
     expect(trial.exception?.type).toBe("ApiRateLimitError");
     // The reason is opencode's `error` event, not the generic patterns over its raw JSON line.
@@ -216,9 +209,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_BASE_URL: server.url,
     });
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_error");
     expect(trial.exception?.type).toBe("ApiAuthenticationError");
     expect(trial.exception?.message).toBe(
@@ -246,9 +237,7 @@ describe("opencode (real CLI against the scripted model server)", () => {
       ["--timeout", "30"],
     );
     const elapsed = Date.now() - started;
-    const trial = run.trial;
-    expect(trial, run.stderr).not.toBeNull();
-    if (trial === null) return;
+    const trial = trialOf(run);
     expect(trial.status).toBe("agent_timeout");
     expect(trial.exception?.type).toBe("AgentTimeoutError");
     expect(trial.exception?.message).toBe("the agent did not finish within 30 s");
