@@ -565,11 +565,9 @@ class RunloopSandbox implements Sandbox {
   }
 
   async readFile(sandboxPath: string): Promise<string | null> {
-    if (this.pending.files.some((f) => f.sandbox === posix.normalize(sandboxPath))) {
-      return (
-        this.pending.files.find((f) => f.sandbox === posix.normalize(sandboxPath))?.content ?? null
-      );
-    }
+    // A file still queued for the next bundle is not on the devbox yet.
+    const queued = this.pending.files.find((f) => f.sandbox === posix.normalize(sandboxPath));
+    if (queued !== undefined) return queued.content;
     try {
       return await this.client.devboxes.readFileContents(this.devboxId, sandboxPath);
     } catch (err) {
