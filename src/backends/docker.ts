@@ -99,7 +99,7 @@ export class DockerBackend implements Backend {
 
   async provision(req: ProvisionRequest): Promise<Sandbox> {
     const reason = this.unsupportedReason(req.task);
-    if (reason !== null) throw new SandboxError(reason);
+    if (reason !== null) throw new SandboxError(reason, { retryable: false });
     const image = await this.imageFor(req);
     const { docker } = this.options;
     const workdir = await this.workdirOf(req.task, image);
@@ -124,7 +124,10 @@ export class DockerBackend implements Backend {
         HostConfig: { Binds: binds, NetworkMode: "bridge", Init: true, ...limits(req.task) },
       });
     } catch (err) {
-      throw new SandboxError(`cannot create a container from ${image}: ${errorMessage(err)}`);
+      const message = errorMessage(err);
+      throw new SandboxError(
+        `cannot create a container from ${image}: ${message}${isDiskFull(message) ? ` (the disk under ${await this.dataRoot()} is full: free space with docker system prune or rli bmj cleanup)` : ""}`,
+      );
     }
     const sandbox = new DockerSandbox(this, container, req, workdir);
     try {
@@ -174,6 +177,7 @@ export class DockerBackend implements Backend {
       } catch {
         throw new SandboxError(
           `image ${name} is not present locally and no registry is reachable to pull it: load it with docker load or build it, or give the task an environment/Dockerfile`,
+          { retryable: false },
         );
       }
       return name;
@@ -195,12 +199,25 @@ export class DockerBackend implements Backend {
     } catch (err) {
       if (err instanceof BuildError) {
         await writeFile(join(req.logsDir, "build.log"), err.log).catch(() => {});
+        // The failed build is remembered for the job: running the trial again would fail the same way.
+        const why = isDiskFull(`${err.message}\n${err.log}`)
+          ? `the disk is full (no space left on device; Docker keeps images under ${await this.dataRoot()}): free space (docker system prune, rli bmj cleanup) and run the job again`
+          : err.message;
         throw new SandboxError(
-          `the image of ${req.task.id} failed to build: ${err.message} (build log: logs/build.log)`,
+          `the image of ${req.task.id} failed to build: ${why} (build log: logs/build.log)`,
+          { retryable: false },
         );
       }
       throw err;
     }
+  }
+
+  /** Where the daemon keeps images and containers (for messages about a full disk). */
+  private async dataRoot(): Promise<string> {
+    const info = (await this.options.docker.info().catch(() => null)) as {
+      DockerRootDir?: string;
+    } | null;
+    return info?.DockerRootDir ?? "its data root";
   }
 
   private async build(contextDir: string, tag: string): Promise<string> {
@@ -249,6 +266,11 @@ export function limits(task: Task): { NanoCpus?: number; Memory?: number; Memory
       ? { Memory: r.memoryMb * 1024 * 1024, MemorySwap: r.memoryMb * 1024 * 1024 }
       : {}),
   };
+}
+
+/** The error or log says a write failed for want of space (ENOSPC, as the kernel and Docker word it). */
+export function isDiskFull(text: string): boolean {
+  return /no space left on device/i.test(text);
 }
 
 class BuildError extends Error {

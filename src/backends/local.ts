@@ -134,7 +134,7 @@ export class LocalBackend implements Backend {
 
   async provision(req: ProvisionRequest): Promise<Sandbox> {
     const reason = this.unsupportedReason(req.task);
-    if (reason !== null) throw new SandboxError(reason);
+    if (reason !== null) throw new SandboxError(reason, { retryable: false });
     const workspace = join(req.scratchDir, "workspace");
     try {
       await mkdir(workspace, { recursive: true, mode: 0o700 });

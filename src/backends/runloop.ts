@@ -62,14 +62,14 @@ export class RunloopBackend implements Backend {
 
   async provision(req: ProvisionRequest): Promise<Sandbox> {
     const reason = this.unsupportedReason(req.task);
-    if (reason !== null) throw new SandboxError(reason);
+    if (reason !== null) throw new SandboxError(reason, { retryable: false });
     const { client } = this.options;
     if (req.task.runloop !== undefined) {
       const { runId, devboxId } = await startScenarioRun(client, req, req.task.runloop.scenarioId);
       return this.started(new RunloopSandbox(client, devboxId, req, runId), req);
     }
     const image = imageOf(req.task);
-    if (image.kind === "error") throw new SandboxError(image.reason);
+    if (image.kind === "error") throw new SandboxError(image.reason, { retryable: false });
     const blueprint =
       image.kind === "dockerfile"
         ? { blueprint_id: await this.blueprintFor(image.dockerfile, req.signal) }

@@ -88,7 +88,16 @@ export interface Sandbox {
   teardown(): Promise<void>;
 }
 
-/** The sandbox itself failed (could not start, crashed, lost): an infrastructure error. */
+/**
+ * The sandbox itself failed (could not start, crashed, lost): an infrastructure error. `retryable` is
+ * false when running the trial again cannot help (a Dockerfile that does not build, an image that is
+ * not there, a scenario the backend cannot run).
+ */
 export class SandboxError extends Error {
   override readonly name = "SandboxError";
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? true;
+  }
 }

@@ -15,6 +15,15 @@ export function positiveInt(flag: string, value: string): number {
   return Number(value);
 }
 
+/** An integer in [0, max], e.g. --max-retries. */
+export function boundedCount(flag: string, value: string, max: number): number {
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || n > max) {
+    throw new UsageError(`${flag} must be an integer from 0 to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
 /** A finite number > 0, e.g. --timeout or --timeout-multiplier. */
 export function positiveNumber(flag: string, value: string): number {
   const n = Number(value.trim());

@@ -14,6 +14,8 @@ export interface TrialDigest {
   duration_ms: number;
   usage: Usage;
   exception: { type: string } | null;
+  /** Infra-error tries that were run again before the last one (absent: none). */
+  retries?: number;
 }
 
 export function digestOf(r: TrialResult): TrialDigest {
@@ -27,7 +29,15 @@ export function digestOf(r: TrialResult): TrialDigest {
     duration_ms: r.duration_ms,
     usage: r.usage,
     exception: r.exception === null ? null : { type: r.exception.type },
+    ...(r.earlier_tries !== undefined && r.earlier_tries.length > 0
+      ? { retries: r.earlier_tries.length }
+      : {}),
   };
+}
+
+/** How many tries of a trial were run again after an infrastructure error (a digest or a full result). */
+export function retriesOf(r: TrialDigest): number {
+  return r.retries ?? (r as Partial<TrialResult>).earlier_tries?.length ?? 0;
 }
 
 export function byTrialId(a: { trial_id: string }, b: { trial_id: string }): number {

@@ -92,6 +92,11 @@ export const JobSpecSchema = z.object({
   /** The --agent-config file the job's custom agents came from (absolute path). */
   agent_config: z.string().optional(),
   metadata: z.record(z.string(), z.string()),
+  /**
+   * How many times a trial that ended in a retryable infrastructure error is run again (absent in jobs
+   * recorded before retries existed: none).
+   */
+  max_retries: z.number().int().nonnegative().optional(),
   backend: BackendNameSchema,
   sandbox: SandboxModeSchema,
 });
@@ -147,6 +152,24 @@ export const JobStatusSchema = JobDocSchema.omit({ spec: true }).extend({
 });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
+/** A try of a trial that ended in an infrastructure error and was run again; kept with the trial. */
+export const EarlierTrySchema = z.object({
+  /** 1-based. */
+  try: z.number().int().positive(),
+  status: TrialStatusSchema,
+  started_at: isoTime,
+  finished_at: isoTime,
+  duration_ms: z.number().int().nonnegative(),
+  phases: z.partialRecord(PhaseSchema, PhaseTimingSchema),
+  exception: ExceptionInfoSchema.nullable(),
+  errors: z.array(ExceptionInfoSchema),
+  /** The try's logs, relative to the trial directory (tries/<n>/logs). */
+  logs_dir: z.string(),
+  /** How long the runner waited before the next try. */
+  backoff_ms: z.number().int().nonnegative(),
+});
+export type EarlierTry = z.infer<typeof EarlierTrySchema>;
+
 /** trials/<trial_id>/result.json, written atomically once the trial ends. */
 export const TrialResultSchema = z.object({
   schema_version: z.literal(SCHEMA_VERSION),
@@ -173,6 +196,11 @@ export const TrialResultSchema = z.object({
   errors: z.array(ExceptionInfoSchema),
   /** Relative to the trial directory. */
   logs_dir: z.string(),
+  /**
+   * The tries before this one that ended in an infrastructure error and were retried, oldest first;
+   * absent when the first try was the last. The trial's own fields describe its last try.
+   */
+  earlier_tries: z.array(EarlierTrySchema).optional(),
 });
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
@@ -217,6 +245,15 @@ export const JobEventSchema = z.discriminatedUnion("type", [
     status: TrialStatusSchema,
     score: z.number().nullable(),
     duration_ms: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("trial_retrying"),
+    trial_id: z.string(),
+    /** The try that failed (1-based); try + 1 starts after `delay_ms`. */
+    try: z.number(),
+    delay_ms: z.number(),
+    reason: z.string(),
   }),
   z.object({
     ...eventBase,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  EarlierTrySchema,
   ExceptionInfoSchema,
   JobSpecSchema,
   PhaseSchema,
@@ -33,6 +34,11 @@ export const RliTrialSchema = z
     exception: ExceptionInfoSchema.nullable(),
     errors: z.array(ExceptionInfoSchema),
     logs_dir: z.string().describe("Absolute path of the trial's logs on the machine that ran it"),
+    earlier_tries: z
+      .array(EarlierTrySchema)
+      .describe(
+        "Tries that ended in an infrastructure error and were run again, oldest first (logs_dir absolute)",
+      ),
   })
   .describe("rli's own record of the trial");
 
@@ -67,6 +73,12 @@ export const RliAgentSummarySchema = z
     output_tokens: nullableNumber,
     cost_usd: nullableNumber.describe("Sum over trials with a known cost"),
     n_unknown_cost: z.number().int().nonnegative(),
+    n_retried: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe("Trials run again after an infrastructure error (--max-retries)"),
+    n_retried_passed: z.number().int().nonnegative().describe("Of those, how many passed"),
   })
   .describe("rli's per-agent numbers");
 

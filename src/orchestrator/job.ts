@@ -31,6 +31,8 @@ export interface RunJobOptions {
   rliVersion: string;
   /** Called for every event after it is in events.jsonl. */
   onEvent?: (event: JobEvent) => void;
+  /** The mean backoff before a trial's first retry (default: RETRY_BASE_MS). */
+  retryBaseMs?: number;
   /** Called once the job directory exists. */
   onCreated?: (dir: string) => void;
 }
@@ -83,6 +85,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
           ...(opts.agentEnv !== undefined ? { agentEnv: opts.agentEnv } : {}),
           ...(opts.agentCacheDir !== undefined ? { agentCacheDir: opts.agentCacheDir } : {}),
           signal: opts.signal,
+          maxRetries: spec.max_retries ?? 0,
+          ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
+          archiveTry: (id, n) => writer.archiveTry(id, n),
         }),
       ),
     ),

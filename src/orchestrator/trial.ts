@@ -3,6 +3,7 @@ import type { AgentContext, AgentRunOutcome } from "../agents/types.js";
 import { type Backend, type Sandbox, SandboxError } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
 import type {
+  EarlierTry,
   ExceptionInfo,
   JobEventInput,
   Phase,
@@ -13,6 +14,7 @@ import type {
 } from "../core/schemas.js";
 import { SCHEMA_VERSION, UNKNOWN_USAGE } from "../core/schemas.js";
 import type { PlannedTrial } from "./plan.js";
+import { RETRY_BASE_MS, retryDelayMs } from "./retry.js";
 import { parseReward } from "./reward.js";
 import { killGraceMs, phaseTimeouts } from "./timeouts.js";
 
@@ -44,6 +46,12 @@ export interface TrialDeps {
   agentCacheDir?: string;
   /** Aborted when the job is cancelled. */
   signal: AbortSignal;
+  /** How many times a retryable infra_error is run again (default 0). */
+  maxRetries?: number;
+  /** The first retry's mean backoff; each later one doubles it (default RETRY_BASE_MS). */
+  retryBaseMs?: number;
+  /** Moves the trial's logs to tries/<n>/logs before try n + 1; returns that path (relative). */
+  archiveTry?(trialId: string, tryNumber: number): Promise<string>;
 }
 
 /** Which status a failure in a phase implies. */
@@ -87,11 +95,89 @@ async function withDeadline<T>(
 }
 
 /**
- * Run one trial through its lifecycle: provision → agent setup → agent run → upload tests → verify →
- * collect → teardown. A timed-out or failed agent is still verified; teardown always runs; the result
- * is written before this resolves. Never rejects for a trial's own failure.
+ * Run one trial: its tries until one ends other than in a retryable infra_error or `maxRetries` retries
+ * are spent, waiting a jittered, doubling backoff between them. Agent errors, timeouts and low scores are
+ * never retried. Earlier tries are kept in the result (their logs under tries/<n>/logs); the result is
+ * written and trial_finished emitted once, for the last try. Never rejects for a trial's own failure.
  */
 export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Promise<TrialResult> {
+  const { trialId, scenario: task, agent, attempt } = planned;
+  deps.emit({ type: "trial_started", trial_id: trialId, scenario_id: task.id, agent, attempt });
+  const earlier: EarlierTry[] = [];
+  for (let n = 1; ; n++) {
+    const { result, retryable } = await runTry(planned, deps);
+    const retry =
+      result.status === "infra_error" &&
+      retryable &&
+      n <= (deps.maxRetries ?? 0) &&
+      deps.archiveTry !== undefined &&
+      !deps.signal.aborted;
+    let delayMs = 0;
+    if (retry) {
+      delayMs = retryDelayMs(n, deps.retryBaseMs ?? RETRY_BASE_MS, Math.random());
+      deps.emit({
+        type: "trial_retrying",
+        trial_id: trialId,
+        try: n,
+        delay_ms: delayMs,
+        reason: result.exception?.message ?? "infrastructure error",
+      });
+    }
+    // A job cancelled during the backoff keeps this try as the trial's result.
+    if (!retry || !(await sleepUnlessAborted(delayMs, deps.signal))) {
+      const final = earlier.length > 0 ? { ...result, earlier_tries: earlier } : result;
+      await deps.writeResult(final);
+      deps.emit({
+        type: "trial_finished",
+        trial_id: trialId,
+        scenario_id: task.id,
+        agent,
+        status: final.status,
+        score: final.score,
+        duration_ms: final.duration_ms,
+      });
+      return final;
+    }
+    earlier.push({
+      try: n,
+      status: result.status,
+      started_at: result.started_at,
+      finished_at: result.finished_at,
+      duration_ms: result.duration_ms,
+      phases: result.phases,
+      exception: result.exception,
+      errors: result.errors,
+      logs_dir: await (deps.archiveTry as NonNullable<TrialDeps["archiveTry"]>)(trialId, n),
+      backoff_ms: delayMs,
+    });
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * One try of a trial through its lifecycle: provision → agent setup → agent run → upload tests →
+ * verify → collect → teardown. A timed-out or failed agent is still verified; teardown always runs.
+ * `retryable` tells whether an infra_error could go differently on another try.
+ */
+async function runTry(
+  planned: PlannedTrial<Task>,
+  deps: TrialDeps,
+): Promise<{ result: TrialResult; retryable: boolean }> {
   const { trialId, scenario: task, agent, attempt } = planned;
   const startedAt = new Date();
   const startedMono = performance.now();
@@ -99,6 +185,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
   const errors: ExceptionInfo[] = [];
   let exception: ExceptionInfo | null = null;
   let failure: FailureKind | null = null;
+  let retryable = true;
   let score: number | null = null;
   let rewards: Record<string, number> | null = null;
   let agentExitCode: number | null = null;
@@ -125,8 +212,10 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
   const failFromError = (phase: Phase, err: unknown, kindForPhase: FailureKind): void => {
     const e = err instanceof Error ? err : new Error(String(err));
     if (deps.signal.aborted) fail("cancelled", phase, "CancelledError", "the job was cancelled");
-    else if (e instanceof SandboxError) fail("infra_error", phase, e.name, e.message);
-    else fail(kindForPhase, phase, e.name === "Error" ? "UnexpectedError" : e.name, e.message);
+    else if (e instanceof SandboxError) {
+      if (exception === null) retryable = e.retryable;
+      fail("infra_error", phase, e.name, e.message);
+    } else fail(kindForPhase, phase, e.name === "Error" ? "UnexpectedError" : e.name, e.message);
   };
 
   /** Time a phase and emit its events. `fn` reports the outcome; a throw counts as "error". */
@@ -171,7 +260,6 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
   };
   const ok = <T>(value: T) => ({ value, outcome: "ok" as const });
 
-  deps.emit({ type: "trial_started", trial_id: trialId, scenario_id: task.id, agent, attempt });
   let sandbox: Sandbox | null = null;
   try {
     const adapter = getAdapter(agent.name);
@@ -355,7 +443,7 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
     return await finish();
   }
 
-  async function finish(): Promise<TrialResult> {
+  async function finish(): Promise<{ result: TrialResult; retryable: boolean }> {
     if (sandbox !== null) {
       const box = sandbox;
       sandbox = null;
@@ -394,16 +482,6 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       errors,
       logs_dir: "logs",
     };
-    await deps.writeResult(result);
-    deps.emit({
-      type: "trial_finished",
-      trial_id: trialId,
-      scenario_id: task.id,
-      agent,
-      status,
-      score,
-      duration_ms: result.duration_ms,
-    });
-    return result;
+    return { result, retryable };
   }
 }

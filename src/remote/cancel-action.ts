@@ -5,8 +5,8 @@ import { EXIT } from "../core/errors.js";
 import { sanitize } from "../report/format.js";
 import type { RunloopClient } from "../runloop/client.js";
 import type { RemoteDeps } from "./deps.js";
-import { errorLine } from "./messages.js";
 import { retrieveJob } from "./fetch.js";
+import { errorLine } from "./messages.js";
 import { activeRuns, runAgent } from "./progress.js";
 import { isJobFinal, isRunFinal } from "./states.js";
 

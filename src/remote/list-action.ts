@@ -5,9 +5,9 @@ import { EXIT } from "../core/errors.js";
 import { listTable } from "../report/list-table.js";
 import type { ScenarioRunView } from "../runloop/schemas.js";
 import type { RemoteDeps } from "./deps.js";
-import { errorLine } from "./messages.js";
 import { listJobs, type RawJob, scenarioRuns } from "./fetch.js";
-import { remoteListRow, normalState } from "./list.js";
+import { normalState, remoteListRow } from "./list.js";
+import { errorLine } from "./messages.js";
 import { activeRuns } from "./progress.js";
 import { isJobFinal } from "./states.js";
 

@@ -12,7 +12,6 @@ import { sanitizeDirName } from "../report/logs-plan.js";
 import type { RunloopClient } from "../runloop/client.js";
 import type { ScenarioRunView } from "../runloop/schemas.js";
 import type { RemoteDeps } from "./deps.js";
-import { errorLine } from "./messages.js";
 import { retrieveJob, scenarioRunsSettled } from "./fetch.js";
 import {
   jobRuns,
@@ -23,6 +22,7 @@ import {
   selectScenario,
   unnamedScenarios,
 } from "./logs-plan.js";
+import { errorLine } from "./messages.js";
 import { extractZip, type SkippedEntry } from "./zip.js";
 
 /** Downloads (and scenario lookups) in flight at once, as rl-cli (PR #176). */

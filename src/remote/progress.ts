@@ -1,5 +1,5 @@
 import type { BenchmarkJobView, InProgressRun, ScenarioRunView } from "../runloop/schemas.js";
-import { type JobEnd, isJobFinal, scenarioRunPhase } from "./states.js";
+import { isJobFinal, type JobEnd, scenarioRunPhase } from "./states.js";
 
 /** A scenario run under way, as the watch screen lists it. */
 export interface ActiveScenario {

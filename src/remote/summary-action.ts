@@ -2,11 +2,11 @@ import type { Io } from "../cli/io.js";
 import { paintFor, printDocument } from "../cli/output.js";
 import { EXIT } from "../core/errors.js";
 import { renderResultsTable } from "../report/text.js";
+import type { RemoteDeps } from "./deps.js";
 import { retrieveJob, scenarioRuns } from "./fetch.js";
 import { activeRuns, jobProgress } from "./progress.js";
 import { progressText } from "./progress-text.js";
 import { resultsTableInput } from "./results.js";
-import type { RemoteDeps } from "./deps.js";
 
 export interface RemoteSummaryOptions {
   output: "text" | "json" | "yaml";

@@ -4,9 +4,9 @@ import { paintFor } from "../cli/output.js";
 import { EXIT } from "../core/errors.js";
 import { formatDuration, type Paint, sanitize } from "../report/format.js";
 import { renderResultsTable } from "../report/text.js";
+import type { BenchmarkJobView } from "../runloop/schemas.js";
 import type { RemoteDeps } from "./deps.js";
 import { errorLine } from "./messages.js";
-import type { BenchmarkJobView } from "../runloop/schemas.js";
 import {
   type EndRecord,
   type JobProgress,

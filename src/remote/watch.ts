@@ -1,8 +1,8 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { RunloopClient } from "../runloop/client.js";
 import { RunloopApiError } from "../runloop/errors.js";
-import { activeRuns, type JobProgress, jobProgress } from "./progress.js";
 import { type RawJob, retrieveJob, scenarioRuns } from "./fetch.js";
+import { activeRuns, type JobProgress, jobProgress } from "./progress.js";
 import { isJobFinal } from "./states.js";
 
 /** rl-cli polls every 5 s. */

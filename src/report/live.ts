@@ -53,7 +53,7 @@ export function renderProgress(
     }
     const mine = [...p.running.values()].filter((t) => t.agent === a.agent);
     for (const t of mine.slice(0, budget)) {
-      const phase = t.phase ?? "starting";
+      const phase = `${t.phase ?? "starting"}${t.retries > 0 ? ` (retry ${t.retries})` : ""}`;
       lines.push(
         `      └ ${fitWidth(sanitize(t.scenarioId), 36)}${paint.cyan(phase)} (${formatDuration(nowMs - t.startedAtMs)})`,
       );
@@ -88,6 +88,8 @@ export function eventLine(e: JobEvent, finished: number, total: number): string 
       return e.outcome === "ok"
         ? null
         : `[${e.outcome}] ${sanitize(e.trial_id)} ${e.phase} after ${(e.duration_ms / 1000).toFixed(1)}s`;
+    case "trial_retrying":
+      return `[retry] ${sanitize(e.trial_id)} try ${e.try} hit an infrastructure error (${sanitize(e.reason)}); try ${e.try + 1} in ${(e.delay_ms / 1000).toFixed(1)}s`;
     case "trial_finished":
       return trialLine(e, finished, total);
     case "job_finished":

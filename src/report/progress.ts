@@ -7,6 +7,8 @@ export interface RunningTrial {
   agent: string;
   phase: Phase | null;
   startedAtMs: number;
+  /** Infra-error tries so far (0 on the first try). */
+  retries: number;
 }
 
 export interface AgentProgress {
@@ -75,6 +77,7 @@ export function applyEvent(p: Progress, e: JobEvent): Progress {
         agent: label,
         phase: null,
         startedAtMs: ts,
+        retries: 0,
       });
       agentOf(p, label).running++;
       break;
@@ -82,6 +85,14 @@ export function applyEvent(p: Progress, e: JobEvent): Progress {
     case "phase_started": {
       const t = p.running.get(e.trial_id);
       if (t) t.phase = e.phase;
+      break;
+    }
+    case "trial_retrying": {
+      const t = p.running.get(e.trial_id);
+      if (t) {
+        t.retries = e.try;
+        t.phase = null;
+      }
       break;
     }
     case "trial_finished": {

@@ -41,6 +41,10 @@ function rliTrial(r: TrialResult, jobDir: string) {
     exception: r.exception,
     errors: r.errors,
     logs_dir: `${jobDir}/trials/${r.trial_id}/${r.logs_dir}`,
+    earlier_tries: (r.earlier_tries ?? []).map((t) => ({
+      ...t,
+      logs_dir: `${jobDir}/trials/${r.trial_id}/${t.logs_dir}`,
+    })),
   };
 }
 
@@ -60,6 +64,8 @@ function rliSummary(s: AgentSummary) {
     output_tokens: s.outputTokens,
     cost_usd: s.costUsd,
     n_unknown_cost: s.unknownCost,
+    n_retried: s.retried,
+    n_retried_passed: s.retriedPassed,
   };
 }
 

@@ -39,6 +39,16 @@ export function errorsByKind(s: AgentSummary): string {
   return parts.length > 0 ? parts.join(", ") : "-";
 }
 
+const percent = (n: number, of: number): string => `${Math.round((100 * n) / of)}%`;
+
+/** `3 of 24 trials; passed 2 (67%), the other 21: 90%` */
+export function retriedLine(s: AgentSummary): string {
+  const others = s.total - s.retried;
+  const othersPassed = s.passed - s.retriedPassed;
+  const rest = others > 0 ? `, the other ${others}: ${percent(othersPassed, others)}` : "";
+  return `${s.retried} of ${s.total} trials; passed ${s.retriedPassed} (${percent(s.retriedPassed, s.retried)})${rest}`;
+}
+
 function label(s: AgentSummary): string {
   const l = sanitize(s.label);
   return l.length > 28 ? `${l.slice(0, 25)}...` : l;
@@ -81,6 +91,11 @@ export function detailsTable(summaries: readonly AgentSummary[], paint: Paint = 
   const unknown = summaries.filter((s) => s.costUsd !== null && s.unknownCost > 0);
   if (unknown.length > 0) {
     lines.push(paint.dim("* cost unknown for some trials; the sum covers the others"));
+  }
+  const retried = summaries.filter((s) => s.retried > 0);
+  if (retried.length > 0) {
+    lines.push("", "Retried after an infrastructure error (kept only the last try's outcome):");
+    for (const s of retried) lines.push(`  ${label(s).padEnd(28)}${retriedLine(s)}`);
   }
   return `${lines.join("\n")}\n`;
 }

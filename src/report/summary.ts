@@ -1,5 +1,5 @@
 import { TRIAL_STATUSES } from "../core/constants.js";
-import type { TrialDigest } from "../core/digest.js";
+import { retriesOf, type TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, TrialStatus } from "../core/schemas.js";
 
@@ -29,6 +29,9 @@ export interface AgentSummary {
   costUsd: number | null;
   /** Trials whose cost is unknown. */
   unknownCost: number;
+  /** Trials that hit an infrastructure error and were run again, and how many of those passed. */
+  retried: number;
+  retriedPassed: number;
 }
 
 /** Sum of the non-null values, or null when every value is null. */
@@ -77,6 +80,8 @@ export function summarizeByAgent(
       outputTokens: sumKnown(mine.map((r) => r.usage.output_tokens)),
       costUsd: sumKnown(mine.map((r) => r.usage.cost_usd)),
       unknownCost: mine.filter((r) => r.usage.cost_usd === null).length,
+      retried: mine.filter((r) => retriesOf(r) > 0).length,
+      retriedPassed: mine.filter((r) => retriesOf(r) > 0 && r.status === "passed").length,
     };
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleepFor } from "node:timers/promises";
+import { z } from "zod";
 import {
   apiErrorMessage,
   oneLine,
@@ -7,9 +8,14 @@ import {
   RunloopConnectionError,
   RunloopResponseError,
 } from "./errors.js";
-import { z } from "zod";
 import type { RunloopHttp } from "./http.js";
 import {
+  type BenchmarkJobView,
+  BenchmarkJobViewSchema,
+  type BenchmarkRunView,
+  BenchmarkRunViewSchema,
+  type BenchmarkView,
+  BenchmarkViewSchema,
   type BlueprintView,
   BlueprintViewSchema,
   type DevboxExecutionView,
@@ -18,12 +24,6 @@ import {
   DevboxLogsSchema,
   type DevboxView,
   DevboxViewSchema,
-  type BenchmarkJobView,
-  BenchmarkJobViewSchema,
-  type BenchmarkRunView,
-  BenchmarkRunViewSchema,
-  type BenchmarkView,
-  BenchmarkViewSchema,
   type ScenarioRunView,
   ScenarioRunViewSchema,
   type ScenarioView,

@@ -152,6 +152,22 @@ export class JobWriter {
     return { dir, logsDir, scratchDir: join(dir, ".sandbox") };
   }
 
+  /**
+   * Before try `tryNumber + 1` of a trial: its logs so far move to tries/<n>/logs, so the next try starts
+   * from an empty logs directory and nothing of the failed try is lost. Returns the path relative to the
+   * trial directory.
+   */
+  async archiveTry(trialId: string, tryNumber: number): Promise<string> {
+    const dir = trialDir(this.dir, trialId);
+    const relative = join("tries", String(tryNumber), "logs");
+    await mkdir(dirname(join(dir, relative)), { recursive: true, mode: 0o700 });
+    await rename(join(dir, "logs"), join(dir, relative)).catch((err: NodeJS.ErrnoException) => {
+      // A try that failed before it had a logs directory leaves nothing to keep.
+      if (err.code !== "ENOENT") throw err;
+    });
+    return relative;
+  }
+
   /** result.json (the trial's own record), then one line in results.jsonl (what readers load). */
   async writeResult(result: TrialResult): Promise<void> {
     const dir = trialDir(this.dir, result.trial_id);

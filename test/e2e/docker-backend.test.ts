@@ -32,6 +32,11 @@ interface TrialResult {
   status: string;
   score: number | null;
   exception: { type: string; message: string; phase: string } | null;
+  earlier_tries?: {
+    status: string;
+    exception: { type: string; message: string; phase: string } | null;
+    logs_dir: string;
+  }[];
 }
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -250,35 +255,75 @@ describe("docker backend failures", { timeout: 110_000 }, () => {
     expect(await containersOfJob(jobId)).toEqual([]);
   });
 
-  it("a container killed mid-trial ends its trial infra_error, not agent_error, and is removed", async () => {
-    const sleepy = await sleepyTask("killed");
+  it("an image that does not fit on the disk: one clear message saying so, the build log kept, not retried", async () => {
+    // Writing to /dev/full fails with the same ENOSPC a full disk gives (CI's disk cannot be filled
+    // safely); the rest of the path (build output, daemon error, message) is the real one.
+    const huge = await writeTask(join(bench, "too-big"), {
+      dockerfile: dockerfile(LABEL, "RUN dd if=/dev/zero of=/dev/full bs=1M count=64"),
+      solve: "true",
+      test: "echo 1 > /logs/verifier/reward.txt",
+    });
+    const fine = await fineTask("fine-beside-too-big");
+    const { r, results } = await runJob(["--agent", "oracle", "--scenarios", huge, fine], {
+      env: { RLI_RETRY_BASE_MS: "1" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const t = resultOf(results, "dk/too-big");
+    expect(t.status).toBe("infra_error");
+    expect(t.exception?.message).toMatch(
+      /^the image of dk\/too-big failed to build: the disk is full \(no space left on device; Docker keeps images under \/\S+\): free space \(docker system prune, rli bmj cleanup\) and run the job again \(build log: logs\/build\.log\)$/,
+    );
+    expect(t.earlier_tries).toBeUndefined();
+    expect(resultOf(results, "dk/fine-beside-too-big").status).toBe("passed");
+  });
+
+  it("a container killed mid-trial is an infra_error, retried with --max-retries, and removed", async () => {
+    // The solution sleeps a few seconds before it writes its answer: long enough to be killed in.
+    const killable = await writeTask(join(bench, "killed"), {
+      dockerfile: dockerfile(LABEL, "RUN touch /killable"),
+      solve: "touch /logs/agent/sleeping\nsleep 4\necho done > /app/done",
+      test: "if [ -s /app/done ]; then echo 1 > /logs/verifier/reward.txt; fi",
+    });
     const fine = await fineTask("fine-beside-killed");
     let killed = "";
-    const { r, results, jobId } = await runJob(["--agent", "oracle", "--scenarios", sleepy, fine], {
-      during: async (dir) => {
-        const trial = "dk_killed__oracle__1";
-        await waitFor(
-          () => exists(join(dir, "trials", trial, "logs", "agent", "sleeping")),
-          60_000,
-          "the solution to sleep",
-        );
-        const ids = await containersWith(`${LABEL_TRIAL}=${trial}`);
-        const mine = await containersWith(`${LABEL_JOB}=${basename(dir)}`);
-        killed = ids.filter((id) => mine.includes(id)).join(" ");
-        await docker("kill", ...killed.split(" "));
+    const { r, results, jobId, jobDir } = await runJob(
+      ["--agent", "oracle", "--max-retries", "1", "--scenarios", killable, fine],
+      {
+        env: { RLI_RETRY_BASE_MS: "200" },
+        during: async (dir) => {
+          const trial = "dk_killed__oracle__1";
+          await waitFor(
+            () => exists(join(dir, "trials", trial, "logs", "agent", "sleeping")),
+            60_000,
+            "the solution to sleep",
+          );
+          const ids = await containersWith(`${LABEL_TRIAL}=${trial}`);
+          const mine = await containersWith(`${LABEL_JOB}=${basename(dir)}`);
+          killed = ids.filter((id) => mine.includes(id)).join(" ");
+          await docker("kill", ...killed.split(" "));
+        },
       },
-    });
+    );
     expect(killed).not.toBe("");
     expect(killed.split(" ")).toHaveLength(1);
     expect(r.code, r.stderr).toBe(0);
-    const dead = resultOf(results, "dk/killed");
-    expect(dead.status).toBe("infra_error");
-    expect(dead.exception?.phase).toBe("agent_run");
-    expect(dead.exception?.type).toBe("SandboxError");
-    expect(dead.exception?.message).toMatch(
+    const retried = resultOf(results, "dk/killed");
+    // The second try ran in a new container and passed; the killed try is kept in the record.
+    expect(retried.status).toBe("passed");
+    expect(retried.earlier_tries).toHaveLength(1);
+    const first = retried.earlier_tries?.[0];
+    expect(first?.status).toBe("infra_error");
+    expect(first?.exception?.phase).toBe("agent_run");
+    expect(first?.exception?.type).toBe("SandboxError");
+    expect(first?.exception?.message).toMatch(
       /^container [0-9a-f]{12} stopped while the command ran$/,
     );
+    expect(first?.logs_dir).toBe("tries/1/logs");
+    const dir = trialDir(jobDir, "dk/killed");
+    expect(await exists(join(dir, "tries", "1", "logs", "agent", "sleeping"))).toBe(true);
+    expect(await exists(join(dir, "logs", "verifier", "reward.txt"))).toBe(true);
     expect(resultOf(results, "dk/fine-beside-killed").status).toBe("passed");
+    expect(resultOf(results, "dk/fine-beside-killed").earlier_tries).toBeUndefined();
     expect(await containersOfJob(jobId)).toEqual([]);
   });
 

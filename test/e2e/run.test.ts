@@ -287,6 +287,16 @@ describe("rli benchmark-job run rejects bad input", () => {
       /^Error: --n-concurrent-trials must be a positive integer, got "-3"$/,
     ],
     [
+      "retries above the limit",
+      ["--agent", "oracle", "--benchmark", "starter", "--max-retries", "11"],
+      /^Error: --max-retries must be an integer from 0 to 10, got "11"$/,
+    ],
+    [
+      "negative retries",
+      ["--agent", "oracle", "--benchmark", "starter", "--max-retries=-1"],
+      /^Error: --max-retries must be an integer from 0 to 10, got "-1"$/,
+    ],
+    [
       "zero timeout",
       ["--agent", "oracle", "--benchmark", "starter", "--timeout", "0"],
       /^Error: --timeout must be a positive number, got "0"$/,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BlueprintStore } from "./runloop/blueprints.js";
 import {
   type BenchmarkSeed,
   type BenchmarkView,
@@ -12,7 +13,7 @@ import {
   type ScenarioView,
   seedDefaults,
 } from "./runloop/catalogue.js";
-import { type DevboxView, DevboxStore } from "./runloop/devboxes.js";
+import { DevboxStore, type DevboxView } from "./runloop/devboxes.js";
 import { type FaultCounts, FaultInjector, type FaultKind, type Faults } from "./runloop/faults.js";
 import {
   ApiError,
@@ -23,17 +24,16 @@ import {
   type Reply,
   Router,
 } from "./runloop/http.js";
-import { BlueprintStore } from "./runloop/blueprints.js";
 import { defaultOutcome, type JobRequest, JobStore, type OutcomeFn } from "./runloop/jobs.js";
 import { SandboxHost } from "./runloop/sandbox.js";
-import { type ScenarioRunView, ScenarioRunStore } from "./runloop/scenario-runs.js";
+import { ScenarioRunStore, type ScenarioRunView } from "./runloop/scenario-runs.js";
 import { SecretStore } from "./runloop/secrets.js";
 
 export type { BenchmarkSeed, ImageSeed, ScenarioSeed } from "./runloop/catalogue.js";
 export type { DevboxView, ExecutionView } from "./runloop/devboxes.js";
 export type { FaultCounts, Faults } from "./runloop/faults.js";
-export { defaultOutcome } from "./runloop/jobs.js";
 export type { JobRequest, Outcome, OutcomeFn, OutcomeState } from "./runloop/jobs.js";
+export { defaultOutcome } from "./runloop/jobs.js";
 export { parseScore } from "./runloop/scenario-runs.js";
 
 /**

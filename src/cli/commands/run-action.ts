@@ -4,8 +4,8 @@ import { resolveAgentEnv } from "../../agents/keys.js";
 import { parseAgentSpecs, registerAgentConfig } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
 import type { Backend } from "../../backends/types.js";
-import type { Task } from "../../benchmarks/task.js";
 import { isLocalBenchmark, resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
+import type { Task } from "../../benchmarks/task.js";
 import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel, newJobId } from "../../core/ids.js";
 import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
@@ -21,6 +21,7 @@ import { createProgressView } from "../live-view.js";
 import { rliVersion } from "../main.js";
 import { paintFor, printDocument } from "../output.js";
 import {
+  boundedCount,
   choice,
   envPairs,
   metadataPairs,
@@ -29,6 +30,17 @@ import {
   positiveNumber,
 } from "../parse.js";
 import type { RunFlags } from "./run.js";
+
+/** Retries per trial unless --max-retries says otherwise; and the most it may say. */
+const DEFAULT_MAX_RETRIES = 2;
+const MAX_RETRIES_LIMIT = 10;
+
+/** RLI_RETRY_BASE_MS: the mean backoff before a trial's first retry, in ms (default 2000). */
+function retryBaseFromEnv(env: NodeJS.ProcessEnv): number | null {
+  const value = env.RLI_RETRY_BASE_MS;
+  if (value === undefined) return null;
+  return boundedCount("RLI_RETRY_BASE_MS", value, 600_000);
+}
 
 /** The id a detached runner was told to use (set by the process that detached it). */
 function runnerJobId(env: NodeJS.ProcessEnv): string | null {
@@ -168,6 +180,11 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const nAttempts = positiveInt("--n-attempts", flags.nAttempts);
   const nConcurrent = positiveInt("--n-concurrent-trials", flags.nConcurrentTrials);
   const multiplier = positiveNumber("--timeout-multiplier", flags.timeoutMultiplier);
+  const maxRetries =
+    flags.maxRetries === undefined
+      ? DEFAULT_MAX_RETRIES
+      : boundedCount("--max-retries", flags.maxRetries, MAX_RETRIES_LIMIT);
+  const retryBaseMs = retryBaseFromEnv(io.env);
   const metadata = metadataPairs(flags.metadata);
   const sandboxMode = choice("--sandbox", flags.sandbox, ["bubblewrap", "none"] as const);
   const backendName = choice("--backend", flags.backend, ["local", "docker", "runloop"] as const);
@@ -179,6 +196,11 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   }
   const hosted = await isServerSideJob(flags, io);
   if (hosted && backendName !== "runloop") {
+    if (flags.maxRetries !== undefined) {
+      throw new UsageError(
+        "--max-retries applies to jobs run from here; a server-side Runloop job (--remote) has no retry setting",
+      );
+    }
     const { runRemote } = await import("./run-remote.js");
     return runRemote(
       {
@@ -252,6 +274,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     n_concurrent_trials: nConcurrent,
     timeout_sec: timeoutSec,
     timeout_multiplier: multiplier,
+    max_retries: maxRetries,
     env_vars: envVars,
     secrets: secretRefs,
     ...(Object.values(agentEnv.names).some((n) => n.length > 0)
@@ -287,6 +310,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       agentEnv: agentEnv.values,
       agentCacheDir: agentCacheDir(io.env),
       signal: io.interrupt,
+      ...(retryBaseMs !== null ? { retryBaseMs } : {}),
       rliVersion: rliVersion(),
       onEvent: (e) => view.onEvent(e),
     });

@@ -12,6 +12,7 @@ export interface RunFlags {
   timeout?: string;
   nAttempts: string;
   nConcurrentTrials: string;
+  maxRetries?: string;
   timeoutMultiplier: string;
   metadata: string[];
   output: string;
@@ -36,6 +37,7 @@ Examples:
   $ rli bmj run --agent oracle --scenarios starter/fix-csv-quoting starter/js-debounce-leading-edge
   $ rli bmj run --agent oracle --benchmark ./my-tasks -o json | jq '.benchmark_outcomes[].average_score'
   $ rli bmj run --agent oracle --agent nop --benchmark starter --detach && rli bmj watch latest
+  $ rli bmj run --agent oracle --benchmark ./image-tasks --backend docker --max-retries 0
   $ RUNLOOP_API_KEY=... rli bmj run --agent oracle --benchmark starter --backend runloop
   $ RUNLOOP_API_KEY=... rli bmj run --agent claude-code:claude-sonnet-4 --benchmark "SWE-bench Verified"
 
@@ -72,6 +74,10 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
     .option("--n-attempts <n>", "attempts per scenario and agent", "1")
     .option("--n-concurrent-trials <n>", "trials running at once", "10")
     .option("--timeout-multiplier <n>", "scales every phase's timeout", "1.0")
+    .option(
+      "--max-retries <n>",
+      "times a trial that hit an infrastructure error (sandbox could not start or died, lost connection) is run again, after a jittered backoff; agent errors, timeouts and low scores are never retried (default: 2)",
+    )
     .option("--metadata <key=value>", "metadata tag, repeatable", collect, [])
     .option("-o, --output <format>", "output format: text|json|yaml", "text")
     .option(

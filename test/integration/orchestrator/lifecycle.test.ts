@@ -1,3 +1,4 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -17,6 +18,8 @@ import { FIXTURES, tempDir } from "../../helpers/tasks.js";
 /** What a scripted sandbox does for each command; `files` is what readFile returns. */
 interface Script {
   provisionError?: Error;
+  /** Thrown by the first provisions, one each, before `provisionError` applies. */
+  provisionErrors?: Error[];
   onExec?: (req: ExecRequest) => ExecResult | Promise<ExecResult>;
   teardownError?: Error;
   files?: Record<string, string>;
@@ -39,6 +42,8 @@ class ScriptedBackend implements Backend {
   }
   async provision(): Promise<Sandbox> {
     this.calls.push("provision");
+    const once = this.script.provisionErrors?.shift();
+    if (once) throw once;
     if (this.script.provisionError) throw this.script.provisionError;
     const { calls, script } = this;
     return {
@@ -282,5 +287,131 @@ describe("job scheduling", () => {
     expect(peak).toBeLessThanOrEqual(3);
     expect(peak).toBeGreaterThan(1);
     expect(await readResults(outcome.dir)).toHaveLength(48);
+  });
+});
+
+describe("infra retries", () => {
+  /** Deps whose writer keeps logs in a real directory and archives them per try, as the store does. */
+  const retrying = (backend: Backend, overrides: Partial<TrialDeps> = {}) => {
+    const d = deps(backend, { maxRetries: 2, retryBaseMs: 1, ...overrides });
+    const archived: number[] = [];
+    d.prepareTrial = async (id) => {
+      const logsDir = join(tmp.dir, id, "logs");
+      await mkdir(logsDir, { recursive: true });
+      await writeFile(join(logsDir, "marker"), `try ${archived.length + 1}`);
+      return { logsDir, scratchDir: join(tmp.dir, id, "s") };
+    };
+    d.archiveTry = async (id, n) => {
+      archived.push(n);
+      const rel = join("tries", String(n), "logs");
+      await mkdir(join(tmp.dir, id, "tries", String(n)), { recursive: true });
+      await rename(join(tmp.dir, id, "logs"), join(tmp.dir, id, rel));
+      return rel;
+    };
+    return Object.assign(d, { archived });
+  };
+
+  it("runs a trial again after a retryable infra_error and keeps the failed try with its logs", async () => {
+    const backend = new ScriptedBackend({
+      provisionErrors: [new SandboxError("daemon restarted")],
+      files: { "/logs/verifier/reward.txt": "1" },
+    });
+    const d = retrying(backend);
+    const r = await runTrial(planned(), d);
+    expect(r.status).toBe("passed");
+    expect(r.exception).toBeNull();
+    expect(backend.calls.filter((c) => c === "provision")).toHaveLength(2);
+    expect(r.earlier_tries).toHaveLength(1);
+    expect(r.earlier_tries?.[0]).toMatchObject({
+      try: 1,
+      status: "infra_error",
+      exception: { type: "SandboxError", phase: "provision", message: "daemon restarted" },
+      logs_dir: "tries/1/logs",
+    });
+    expect(r.earlier_tries?.[0]?.backoff_ms).toBeGreaterThanOrEqual(0);
+    expect(
+      await readFile(join(tmp.dir, "mini_hello__oracle__1", "tries/1/logs/marker"), "utf8"),
+    ).toBe("try 1");
+    expect(await readFile(join(tmp.dir, "mini_hello__oracle__1", "logs/marker"), "utf8")).toBe(
+      "try 2",
+    );
+    // One trial: started once, finished once, with the retry in between; one result written.
+    const types = d.events.map((e) => e.type).filter((t) => t.startsWith("trial_"));
+    expect(types).toEqual(["trial_started", "trial_retrying", "trial_finished"]);
+    expect(d.events.find((e) => e.type === "trial_retrying")).toMatchObject({
+      try: 1,
+      reason: "daemon restarted",
+    });
+    expect(d.written).toEqual([r]);
+  });
+
+  it("stops after --max-retries retries and records every try", async () => {
+    const backend = new ScriptedBackend({ provisionError: new SandboxError("no devbox capacity") });
+    const r = await runTrial(planned(), retrying(backend, { maxRetries: 2 }));
+    expect(r.status).toBe("infra_error");
+    expect(backend.calls).toEqual(["provision", "provision", "provision"]);
+    expect(r.earlier_tries?.map((t) => t.try)).toEqual([1, 2]);
+    expect(r.exception?.message).toBe("no devbox capacity");
+  });
+
+  it("never retries agent errors, agent timeouts, low scores or infra errors marked final", async () => {
+    const cases: [string, Script][] = [
+      [
+        "agent_error",
+        {
+          onExec: (req) =>
+            req.argv.includes("/solution/solve.sh") ? { ...okExec, exitCode: 3 } : okExec,
+          files: { "/logs/verifier/reward.txt": "0" },
+        },
+      ],
+      [
+        "agent_timeout",
+        {
+          onExec: (req) =>
+            req.argv.includes("/solution/solve.sh") ? { ...okExec, timedOut: true } : okExec,
+          files: { "/logs/verifier/reward.txt": "0" },
+        },
+      ],
+      ["failed", { files: { "/logs/verifier/reward.txt": "0" } }],
+      [
+        "infra_error",
+        {
+          provisionError: new SandboxError("the image failed to build", { retryable: false }),
+        },
+      ],
+    ];
+    for (const [status, script] of cases) {
+      const backend = new ScriptedBackend(script);
+      const r = await runTrial(planned(), retrying(backend));
+      expect(r.status, status).toBe(status);
+      expect(r.earlier_tries, status).toBeUndefined();
+      expect(
+        backend.calls.filter((c) => c === "provision"),
+        status,
+      ).toHaveLength(1);
+    }
+  });
+
+  it("with --max-retries 0 an infra_error is final", async () => {
+    const backend = new ScriptedBackend({ provisionError: new SandboxError("lost") });
+    const r = await runTrial(planned(), retrying(backend, { maxRetries: 0 }));
+    expect(r.status).toBe("infra_error");
+    expect(backend.calls).toEqual(["provision"]);
+  });
+
+  it("a job cancelled during the backoff keeps the failed try as the result and starts no other", async () => {
+    const ctl = new AbortController();
+    const backend = new ScriptedBackend({ provisionError: new SandboxError("lost") });
+    const d = retrying(backend, { signal: ctl.signal, retryBaseMs: 60_000 });
+    const emit = d.emit;
+    d.emit = (e) => {
+      emit(e);
+      if (e.type === "trial_retrying") ctl.abort();
+    };
+    const r = await runTrial(planned(), d);
+    expect(r.status).toBe("infra_error");
+    expect(r.earlier_tries).toBeUndefined();
+    expect(backend.calls).toEqual(["provision"]);
+    expect(d.archived).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  boundedCount,
   choice,
   envPairs,
   metadataPairs,
@@ -32,6 +33,25 @@ describe("positiveInt", () => {
     (value) => {
       expect(usageErrorOf(() => positiveInt("--n-attempts", value))).toBe(
         `--n-attempts must be a positive integer, got "${value}"`,
+      );
+    },
+  );
+});
+
+describe("boundedCount", () => {
+  it.each([
+    ["0", 0],
+    ["2", 2],
+    [" 10 ", 10],
+  ])("accepts %j as %s", (value, n) => {
+    expect(boundedCount("--max-retries", value, 10)).toBe(n);
+  });
+
+  it.each(["11", "-1", "1.5", "abc", "", "1e1", "+1", "0x2"])(
+    "rejects %j naming the flag, the range and the value",
+    (value) => {
+      expect(usageErrorOf(() => boundedCount("--max-retries", value, 10))).toBe(
+        `--max-retries must be an integer from 0 to 10, got "${value}"`,
       );
     },
   );

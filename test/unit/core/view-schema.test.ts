@@ -328,6 +328,15 @@ describe("job-event.schema.json", () => {
     {
       ...base,
       seq: 4,
+      type: "trial_retrying",
+      trial_id: id,
+      try: 1,
+      delay_ms: 2100,
+      reason: "container 0123456789ab stopped while the command ran",
+    },
+    {
+      ...base,
+      seq: 4,
       type: "trial_finished",
       trial_id: id,
       scenario_id: "starter/a",

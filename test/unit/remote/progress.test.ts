@@ -12,8 +12,8 @@ import {
   runLine,
   watchScreen,
 } from "../../../src/remote/progress-text.js";
-import * as api from "../../helpers/runloop-views.js";
 import { TAGS } from "../../helpers/factories.js";
+import * as api from "../../helpers/runloop-views.js";
 
 const finishedOutcome = api.outcomeJson("claude-code", "sonnet", "bmr_done", [
   api.scenarioOutcomeJson("a", "COMPLETED", 1),

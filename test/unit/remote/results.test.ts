@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renderResultsTable, scenarioLineText } from "../../../src/report/text.js";
 import { outcomeCounts, resultsTableInput } from "../../../src/remote/results.js";
+import { renderResultsTable, scenarioLineText } from "../../../src/report/text.js";
 import { TAGS } from "../../helpers/factories.js";
 import { jobJson, outcomeJson, scenarioOutcomeJson, view } from "../../helpers/runloop-views.js";
 

@@ -1,9 +1,9 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { RunloopApiError } from "../../../src/runloop/errors.js";
 import type { RemoteDeps } from "../../../src/remote/deps.js";
 import { type Poll, watchLoop } from "../../../src/remote/watch.js";
 import { type RemoteWatchOptions, watchRemote } from "../../../src/remote/watch-action.js";
+import { RunloopApiError } from "../../../src/runloop/errors.js";
 import { type CapturedIo, captureIo } from "../../helpers/io.js";
 import { BASE, json, mockRunloop, status, testClient } from "../../helpers/msw-runloop.js";
 import * as api from "../../helpers/runloop-views.js";

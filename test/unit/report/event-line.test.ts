@@ -36,6 +36,20 @@ describe("eventLine", () => {
     expect(eventLine(e, 0, 1)).toBe("[start] b/s nop:m attempt 1");
   });
 
+  it("prints a retry with the failed try, the reason (escapes stripped) and the wait", () => {
+    const e: JobEvent = {
+      ...base,
+      type: "trial_retrying",
+      trial_id: "b_s__oracle__1",
+      try: 1,
+      delay_ms: 2345,
+      reason: "container 1a2b stopped\u001b[2J while the command ran",
+    };
+    expect(eventLine(e, 0, 4)).toBe(
+      "[retry] b_s__oracle__1 try 1 hit an infrastructure error (container 1a2b stopped while the command ran); try 2 in 2.3s",
+    );
+  });
+
   it("prints nothing for a phase start", () => {
     const e: JobEvent = { ...base, type: "phase_started", trial_id: "t", phase: "agent_run" };
     expect(eventLine(e, 0, 1)).toBeNull();

@@ -80,6 +80,7 @@ describe("applyEvent", () => {
       agent: "oracle",
       phase: null,
       startedAtMs: Date.parse("2024-05-01T12:00:01.000Z"),
+      retries: 0,
     });
     expect(p.agents.get("oracle")?.running).toBe(1);
   });
@@ -180,5 +181,24 @@ describe("applyEvent", () => {
     });
     applyEvent(p, { ...base(), type: "from_the_future" } as unknown as JobEvent);
     expect({ ...p, agents: [...p.agents], running: [...p.running] }).toEqual(before);
+  });
+});
+
+describe("applyEvent on a retry", () => {
+  it("keeps the trial running, counts its retries and forgets the failed try's phase", () => {
+    const p = emptyProgress([ORACLE], 1);
+    applyEvent(p, trialStarted("t1", ORACLE));
+    applyEvent(p, phaseStarted("t1", "agent_run"));
+    applyEvent(p, {
+      ...base(),
+      type: "trial_retrying",
+      trial_id: "t1",
+      try: 1,
+      delay_ms: 10,
+      reason: "lost",
+    });
+    expect(p.running.get("t1")).toMatchObject({ phase: null, retries: 1 });
+    expect(p.agents.get("oracle")).toMatchObject({ running: 1, done: 0 });
+    expect(p.finished).toBe(0);
   });
 });

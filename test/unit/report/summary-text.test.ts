@@ -193,6 +193,37 @@ describe("detailsTable", () => {
     `);
   });
 
+  it("adds each retried agent's retried trials and their pass rate next to the others'", () => {
+    const retried = {
+      try: 1,
+      status: "infra_error" as const,
+      started_at: "2024-05-01T12:00:00.000Z",
+      finished_at: "2024-05-01T12:00:01.000Z",
+      duration_ms: 1000,
+      phases: {},
+      exception: null,
+      errors: [],
+      logs_dir: "tries/1/logs",
+      backoff_ms: 2000,
+    };
+    const rs = [
+      makeResultOf(ORACLE, "passed", 1, { earlier_tries: [retried] }),
+      makeResultOf(ORACLE, "failed", 0, { earlier_tries: [retried] }),
+      makeResultOf(ORACLE, "passed", 1),
+      makeResultOf(ORACLE, "passed", 1),
+      makeResultOf(ORACLE, "failed", 0),
+      makeResultOf(NOP, "failed", 0),
+    ];
+    const out = detailsTable(summarizeByAgent([ORACLE, NOP], rs), NO_COLOR);
+    expect(out.split("\n").slice(-4)).toEqual([
+      "",
+      "Retried after an infrastructure error (kept only the last try's outcome):",
+      "  oracle                      2 of 5 trials; passed 1 (50%), the other 3: 67%",
+      "",
+    ]);
+    expect(detailsTable(summarizeByAgent([ORACLE], results), NO_COLOR)).not.toContain("Retried");
+  });
+
   it("has a header and dashes 89 characters wide and rows that line up with it", () => {
     const lines = detailsTable(summarizeByAgent([ORACLE, NOP_M, NOP], results)).split("\n");
     expect(lines[1]).toHaveLength(89);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { digestOf } from "../../../src/core/digest.js";
 import type { TrialStatus } from "../../../src/core/schemas.js";
 import { summarizeByAgent } from "../../../src/report/summary.js";
 import { makeResult, NOP, NOP_M, ORACLE } from "../../helpers/factories.js";
@@ -114,6 +115,8 @@ describe("summarizeByAgent", () => {
       outputTokens: null,
       costUsd: null,
       unknownCost: 0,
+      retried: 0,
+      retriedPassed: 0,
     });
   });
 
@@ -172,5 +175,36 @@ describe("usage sums", () => {
       costUsd: null,
       unknownCost: 1,
     });
+  });
+});
+
+describe("retried trials", () => {
+  const tries = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      try: i + 1,
+      status: "infra_error" as const,
+      started_at: "2024-05-01T12:00:00.000Z",
+      finished_at: "2024-05-01T12:00:01.000Z",
+      duration_ms: 1000,
+      phases: {},
+      exception: null,
+      errors: [],
+      logs_dir: `tries/${i + 1}/logs`,
+      backoff_ms: 2000,
+    }));
+
+  it("counts trials that needed retries and how many of them passed, from results or digests", () => {
+    const results = [
+      makeResult(ORACLE, "passed", 1, { earlier_tries: tries(2) }),
+      makeResult(ORACLE, "failed", 0, { earlier_tries: tries(1) }),
+      makeResult(ORACLE, "passed", 1),
+      makeResult(ORACLE, "infra_error", null, { earlier_tries: tries(2) }),
+    ];
+    const [full] = summarizeByAgent([ORACLE], results);
+    expect(full).toMatchObject({ total: 4, passed: 2, retried: 3, retriedPassed: 1 });
+    const [fromDigests] = summarizeByAgent([ORACLE], results.map(digestOf));
+    expect(fromDigests).toMatchObject({ retried: 3, retriedPassed: 1 });
+    expect(digestOf(results[2]!)).not.toHaveProperty("retries");
+    expect(digestOf(results[0]!).retries).toBe(2);
   });
 });
