@@ -253,7 +253,7 @@ export const geminiCli: AgentDefinition = {
   keys: { names: ["GEMINI_API_KEY", "GOOGLE_API_KEY"], requiresAny: true },
   passEnv: ["GOOGLE_GEMINI_BASE_URL"],
   transcript: TRANSCRIPT,
-  prepare({ model, instruction, env, root, timeoutSec }) {
+  prepare({ model, instruction, env, root, node, timeoutSec }) {
     if (model === null) throw new AgentSetupError("gemini-cli needs a model, e.g. gemini-2.5-pro");
     const planEnv: Record<string, string> = {
       GEMINI_CLI_HOME: STATE_HOME,
@@ -264,7 +264,7 @@ export const geminiCli: AgentDefinition = {
     if (!env.GEMINI_API_KEY && env.GOOGLE_API_KEY) planEnv.GEMINI_API_KEY = env.GOOGLE_API_KEY;
     return {
       argv: [
-        "/usr/bin/node",
+        node,
         `${root}/node_modules/${PACKAGE}/bundle/gemini.js`,
         "--yolo",
         "--model",

@@ -18,6 +18,8 @@ export interface PrepareInput {
   /** AGENT_ROOT: `${root}/node_modules/...` holds the installed package. */
   root: string;
   workdir: string;
+  /** A Node.js binary in the sandbox (for agents that are JavaScript, not a native binary). */
+  node: string;
   /** The agent phase's timeout in seconds (null: none); also in env as RLI_AGENT_TIMEOUT_SEC. */
   timeoutSec: number | null;
 }
@@ -109,6 +111,7 @@ export function installedAgent(def: AgentDefinition): AgentAdapter {
         env: ctx.env,
         root: AGENT_ROOT,
         workdir: ctx.sandbox.workdir,
+        node: ctx.sandbox.nodePath ?? "/usr/bin/node",
         timeoutSec: ctx.timeoutMs === null ? null : Math.round(ctx.timeoutMs / 1000),
       });
       for (const f of plan.files ?? []) await ctx.sandbox.writeFile(f.path, f.content);

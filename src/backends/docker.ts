@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import type Dockerode from "dockerode";
@@ -75,6 +76,32 @@ export class DockerBackend implements Backend {
 
   constructor(readonly options: DockerBackendOptions) {}
 
+  /** Whether the daemon can cap a container's disk (asked once). */
+  private quotas: Promise<boolean> | null = null;
+
+  private storageQuotas(): Promise<boolean> {
+    this.quotas ??= this.options.docker
+      .info()
+      .then((info: Parameters<typeof storageQuotaSupported>[0]) => storageQuotaSupported(info))
+      .catch(() => false);
+    return this.quotas;
+  }
+
+  async warnings(tasks: readonly Task[]): Promise<string[]> {
+    const capped = tasks.filter((t) => t.resources?.storageMb);
+    if (capped.length === 0 || (await this.storageQuotas())) return [];
+    const info = (await this.options.docker.info().catch(() => ({}))) as {
+      Driver?: string;
+      DriverStatus?: [string, string][];
+    };
+    const backing = info.DriverStatus?.find(([k]) => k === "Backing Filesystem")?.[1];
+    const driver = `${info.Driver ?? "unknown"}${backing ? ` on ${backing}` : ""}`;
+    const more = capped.length > 1 ? ` and ${capped.length - 1} more` : "";
+    return [
+      `storage_mb of ${capped[0]?.id}${more} is not enforced: Docker's storage driver (${driver}) has no per-container disk quota (overlay2 needs xfs with pquota); cpus and memory_mb are`,
+    ];
+  }
+
   /** Rejects with a one-line EnvironmentError when no daemon answers. */
   static async connect(options: Omit<DockerBackendOptions, "docker">): Promise<DockerBackend> {
     const { default: Docker } = await import("dockerode");
@@ -107,7 +134,7 @@ export class DockerBackend implements Backend {
     for (const sub of ["agent", "verifier", "artifacts"]) {
       await mkdir(join(req.logsDir, sub), { recursive: true, mode: 0o700 });
     }
-    const binds = [`${req.logsDir}:${LOGS}`];
+    const binds = [`${req.logsDir}:${LOGS}`, `${hostNode()}:${NODE_IN_CONTAINER}:ro`];
     if (this.options.agentCacheDir !== undefined) {
       await mkdir(this.options.agentCacheDir, { recursive: true });
       binds.push(`${this.options.agentCacheDir}:/rli/cache:ro`);
@@ -121,7 +148,12 @@ export class DockerBackend implements Backend {
         Cmd: [],
         WorkingDir: workdir,
         Labels: { [LABEL_JOB]: req.jobId, [LABEL_TRIAL]: req.trialId },
-        HostConfig: { Binds: binds, NetworkMode: "bridge", Init: true, ...limits(req.task) },
+        HostConfig: {
+          Binds: binds,
+          NetworkMode: "bridge",
+          Init: true,
+          ...limits(req.task, await this.storageQuotas()),
+        },
       });
     } catch (err) {
       const message = errorMessage(err);
@@ -254,13 +286,43 @@ export class DockerBackend implements Backend {
   }
 }
 
+/** The real path of the node running rli (a symlink cannot be bind-mounted as itself). */
+const hostNode = (() => {
+  let path: string | null = null;
+  return (): string => {
+    path ??= realpathSync(process.execPath);
+    return path;
+  };
+})();
+
 /**
- * The task's cpus and memory_mb as container limits (storage_mb needs a storage driver with quotas,
- * which overlay2 on ext4 is not: it is not applied).
+ * Whether the daemon can cap a container's writable layer (`--storage-opt size`): btrfs, zfs and
+ * devicemapper can; overlay2 only on xfs (mounted with pquota, which the create then checks); vfs, and
+ * overlay2 on anything else, cannot.
  */
-export function limits(task: Task): { NanoCpus?: number; Memory?: number; MemorySwap?: number } {
+export function storageQuotaSupported(info: {
+  Driver?: string;
+  DriverStatus?: [string, string][] | null;
+}): boolean {
+  const driver = info.Driver ?? "";
+  if (["btrfs", "zfs", "devicemapper"].includes(driver)) return true;
+  const backing = info.DriverStatus?.find(([k]) => k === "Backing Filesystem")?.[1];
+  return driver === "overlay2" && backing === "xfs";
+}
+
+/** The task's cpus, memory_mb and (where the daemon has quotas) storage_mb as container limits. */
+export function limits(
+  task: Task,
+  quotas = false,
+): {
+  NanoCpus?: number;
+  Memory?: number;
+  MemorySwap?: number;
+  StorageOpt?: Record<string, string>;
+} {
   const r = task.resources;
   return {
+    ...(quotas && r?.storageMb ? { StorageOpt: { size: `${r.storageMb}M` } } : {}),
     ...(r?.cpus ? { NanoCpus: Math.round(r.cpus * 1e9) } : {}),
     ...(r?.memoryMb
       ? { Memory: r.memoryMb * 1024 * 1024, MemorySwap: r.memoryMb * 1024 * 1024 }
@@ -283,8 +345,13 @@ class BuildError extends Error {
   }
 }
 
+/** Where the host's Node.js binary is mounted read-only (JavaScript agents run on it; glibc images). */
+export const NODE_IN_CONTAINER = "/rli/node/bin/node";
+
 class DockerSandbox implements Sandbox {
   readonly workdir: string;
+  /** The host's node (mounted) on glibc images; on musl images the image's own, if it has one. */
+  nodePath = NODE_IN_CONTAINER;
   private execs = 0;
   private tornDown = false;
   private connected = true;
@@ -319,6 +386,7 @@ class DockerSandbox implements Sandbox {
   /** Agents are npm-installed inside this container (its image is musl; the host's cache is glibc). */
   installInside(): void {
     this.installPackage = (pkg, root, signal) => this.npmInstall(pkg, root, signal);
+    this.nodePath = "/usr/bin/node";
   }
 
   private npmInstall(

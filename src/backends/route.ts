@@ -21,6 +21,13 @@ export class RoutingBackend implements Backend {
     return this.backendFor(task).unsupportedReason(task);
   }
 
+  async warnings(tasks: readonly Task[]): Promise<string[]> {
+    const mine = (b: Backend) => tasks.filter((t) => this.backendFor(t) === b);
+    const backends = this.image === null ? [this.host] : [this.host, this.image];
+    const all = await Promise.all(backends.map((b) => b.warnings?.(mine(b)) ?? []));
+    return all.flat();
+  }
+
   provision(req: ProvisionRequest): Promise<Sandbox> {
     return this.backendFor(req.task).provision(req);
   }

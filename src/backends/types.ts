@@ -15,6 +15,8 @@ export interface Backend {
   readonly name: string;
   /** Why this backend cannot run the task, or null when it can. */
   unsupportedReason(task: Task): string | null;
+  /** What this backend will not honour for these tasks (e.g. a limit it cannot apply), one line each. */
+  warnings?(tasks: readonly Task[]): Promise<string[]>;
   provision(req: ProvisionRequest): Promise<Sandbox>;
 }
 
@@ -59,6 +61,8 @@ export interface ExecResult {
 
 export interface Sandbox {
   readonly workdir: string;
+  /** A Node.js binary that runs in the sandbox, for agents written in JavaScript (default /usr/bin/node). */
+  readonly nodePath?: string;
   exec(req: ExecRequest): Promise<ExecResult>;
   /** Make a host directory available read-only at an absolute sandbox path for every later exec. */
   upload(hostDir: string, sandboxPath: string): Promise<void>;

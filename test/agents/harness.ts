@@ -46,10 +46,11 @@ export async function runAgentTrial(
   agent: string,
   env: Record<string, string>,
   extraArgs: string[] = [],
+  task: string = AGENT_TASK,
 ): Promise<AgentRun> {
   const home = await tempDir("rli-agent-");
   const r = await runCli(
-    ["bmj", "run", "--agent", agent, "--scenarios", AGENT_TASK, "-o", "json", ...extraArgs],
+    ["bmj", "run", "--agent", agent, "--scenarios", task, "-o", "json", ...extraArgs],
     {
       PATH: process.env.PATH,
       HOME: home.dir,

@@ -2,7 +2,13 @@ import type { ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contextDigest, imageTag, LABEL_JOB, LABEL_TRIAL } from "../../src/backends/docker.js";
+import {
+  contextDigest,
+  imageTag,
+  LABEL_JOB,
+  LABEL_TRIAL,
+  storageQuotaSupported,
+} from "../../src/backends/docker.js";
 import { type CliResult, cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
 import {
   containersOfJob,
@@ -116,6 +122,10 @@ async function runJob(
   };
 }
 
+/** Reward 1 when the solution found a 128 MiB memory limit and half a CPU (50000 of 100000 µs). */
+const rewardIfLimits =
+  'if [ "$(cat /app/mem)" = 134217728 ] && [ "$(cat /app/cpu)" = 50000 ]; then echo 1 > /logs/verifier/reward.txt; fi';
+
 /** The one result of a scenario and agent. */
 function resultOf(results: TrialResult[], scenario: string, agent = "oracle"): TrialResult {
   const found = results.filter((t) => t.scenario_id === scenario && t.agent.name === agent);
@@ -200,6 +210,32 @@ describe.each([
       "utf8",
     );
     expect(agentNet.split("\n").filter(Boolean).sort()).toEqual(["eth0", "lo"]);
+  });
+});
+
+describe("docker backend limits", { timeout: 110_000 }, () => {
+  it("applies the task's cpus and memory_mb to its container, and says when storage_mb cannot be", async () => {
+    // The solution reads its own cgroup limits (v2 files, else v1) into /app; the test checks them.
+    const capped = await writeTask(join(bench, "capped"), {
+      dockerfile: dockerfile(LABEL, "RUN touch /capped"),
+      toml: "[environment]\ncpus = 0.5\nmemory_mb = 128\nstorage_mb = 512\n",
+      solve: [
+        "cg=/sys/fs/cgroup",
+        "if [ -f $cg/memory.max ]; then cat $cg/memory.max > /app/mem; cut -d' ' -f1 $cg/cpu.max > /app/cpu",
+        "else cat $cg/memory/memory.limit_in_bytes > /app/mem; cat $cg/cpu/cpu.cfs_quota_us > /app/cpu; fi",
+      ].join("\n"),
+      test: rewardIfLimits,
+    });
+    const { r, results } = await runJob(["--agent", "oracle", "--scenarios", capped]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(results, "dk/capped").status).toBe("passed");
+    const info = JSON.parse(await docker("info", "--format", "{{json .}}")) as Parameters<
+      typeof storageQuotaSupported
+    >[0];
+    const warning =
+      /^Warning: storage_mb of dk\/capped is not enforced: Docker's storage driver \(\S+( on \S+)?\) has no per-container disk quota/m;
+    if (storageQuotaSupported(info)) expect(r.stderr).not.toMatch(warning);
+    else expect(r.stderr).toMatch(warning);
   });
 });
 

@@ -101,6 +101,8 @@ export interface ModelServerOptions {
   /** Usage reported on every reply (default: 120 in, 30 out, 10 cache read, 5 cache write). */
   usage?: ReplyUsage;
   port?: number;
+  /** The address to listen on (default 127.0.0.1); e.g. Docker's bridge gateway for containers. */
+  host?: string;
 }
 
 export const DEFAULT_USAGE: ReplyUsage = { input: 120, output: 30, cacheRead: 10, cacheWrite: 5 };
@@ -257,10 +259,11 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     state.replies++;
     protocol.reply(res, neutral, decision, usage);
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   state.port = port;
-  state.url = `http://127.0.0.1:${port}`;
+  state.url = `http://${host}:${port}`;
   state.close = async () => {
     for (const res of hanging) res.destroy();
     server.closeAllConnections();

@@ -253,6 +253,9 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more)` : "";
     throw new UsageError(`${unsupported[0]}${more}`);
   }
+  for (const warning of (await backend.warnings?.(resolved.tasks)) ?? []) {
+    io.err(`Warning: ${warning}\n`);
+  }
   if (sandboxMode === "none" && backendName === "local") {
     io.err(
       "Warning: --sandbox none: agents and tests run unconfined on this machine, as root, with its network and files (task paths such as /app are mapped in a private mount namespace; their empty mount points are created on the host)\n",

@@ -79,6 +79,7 @@ const INPUT: PrepareInput = {
   env: { PATH: "/usr/bin:/bin", HOME: "/root", ANTHROPIC_API_KEY: "sk-ant-secret-value" },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 7200,
 };
 

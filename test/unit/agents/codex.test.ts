@@ -34,6 +34,7 @@ const INPUT = {
   },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 600,
 };
 

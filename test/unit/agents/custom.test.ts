@@ -39,6 +39,7 @@ const INPUT: PrepareInput = {
   env: { PATH: "/usr/bin" },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 600,
 };
 

@@ -111,6 +111,7 @@ const INPUT: PrepareInput = {
   env: { HOME: "/root", GEMINI_API_KEY: "AIza-secret", GOOGLE_GEMINI_BASE_URL: "http://gw" },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 7200,
 };
 
@@ -148,6 +149,11 @@ describe("maxAttempts", () => {
 });
 
 describe("geminiCli.prepare", () => {
+  it("runs on the sandbox's node (the host's, mounted into a container)", () => {
+    const plan = geminiCli.prepare({ ...INPUT, node: "/rli/node/bin/node" });
+    expect(plan.argv[0]).toBe("/rli/node/bin/node");
+  });
+
   it("runs the bundle headless with an explicit model, the instruction on stdin", () => {
     const plan = geminiCli.prepare(INPUT);
     expect(plan.argv).toEqual([

@@ -74,6 +74,7 @@ const INPUT: PrepareInput = {
   env: { PATH: "/usr/bin:/bin", HOME: "/root", OPENAI_API_KEY: "sk-secret-value" },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 120,
 };
 

@@ -230,6 +230,7 @@ describe("installedAgent: run", () => {
         env: ctx.env,
         root: "/rli/agent",
         workdir: "/app",
+        node: "/usr/bin/node",
         timeoutSec: 90,
       },
     ]);

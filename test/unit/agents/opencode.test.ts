@@ -24,6 +24,7 @@ const INPUT = {
   },
   root: "/rli/agent",
   workdir: "/app",
+  node: "/usr/bin/node",
   timeoutSec: 600,
 };
 

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { contextDigest, imageTag, limits } from "../../../src/backends/docker.js";
+import {
+  contextDigest,
+  imageTag,
+  limits,
+  storageQuotaSupported,
+} from "../../../src/backends/docker.js";
 import { RoutingBackend } from "../../../src/backends/route.js";
 import { devboxSize } from "../../../src/backends/runloop.js";
 import type { Backend, ProvisionRequest, Sandbox } from "../../../src/backends/types.js";
@@ -48,6 +53,33 @@ describe("resources", () => {
     });
     expect(limits(task(resources(null, null, null)))).toEqual({});
     expect(limits(task({}))).toEqual({});
+  });
+
+  it("docker: storage_mb → StorageOpt size only where the daemon has quotas", () => {
+    expect(limits(task(resources(null, null, 10240)), true)).toEqual({
+      StorageOpt: { size: "10240M" },
+    });
+    expect(limits(task(resources(null, 256, null)), true)).toEqual({
+      Memory: 256 * 1024 * 1024,
+      MemorySwap: 256 * 1024 * 1024,
+    });
+  });
+
+  it("docker: quotas with btrfs, zfs, devicemapper and overlay2 on xfs; not overlay2 on ext4 or vfs", () => {
+    const overlay = (fs: string) => ({
+      Driver: "overlay2",
+      DriverStatus: [
+        ["Backing Filesystem", fs],
+        ["Supports d_type", "true"],
+      ] as [string, string][],
+    });
+    expect(storageQuotaSupported(overlay("xfs"))).toBe(true);
+    expect(storageQuotaSupported(overlay("extfs"))).toBe(false);
+    for (const driver of ["btrfs", "zfs", "devicemapper"]) {
+      expect(storageQuotaSupported({ Driver: driver }), driver).toBe(true);
+    }
+    expect(storageQuotaSupported({ Driver: "vfs", DriverStatus: null })).toBe(false);
+    expect(storageQuotaSupported({})).toBe(false);
   });
 
   it("runloop: a custom size rounded up to whole cores and GB, 1 CPU / 2 GB when one is missing", () => {
