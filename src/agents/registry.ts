@@ -39,6 +39,13 @@ export async function registerAgentConfig(file: string): Promise<string[]> {
   return defs.map((d) => d.name);
 }
 
+/** What an agent runs as: `<npm package>@<version>`, `builtin` (oracle, nop) or `preinstalled`. */
+export function agentVersion(name: string): string {
+  const def = agentDefinition(name);
+  if (def === null) return "builtin";
+  return def.package ? `${def.package.name}@${def.package.version}` : "preinstalled";
+}
+
 export function supportedAgents(): string[] {
   return [...ADAPTERS.keys()];
 }

@@ -55,8 +55,10 @@ export async function createProgressView(
   agents: readonly AgentRef[],
   totalTrials: number,
   live: boolean,
+  history: readonly JobEvent[] = [],
 ): Promise<ProgressView> {
   const progress = emptyProgress(agents, totalTrials);
+  for (const e of history) applyEvent(progress, e);
   const paint: Paint = await paintFor(io, "err");
   const screen = live
     ? await createLiveScreen(io, (rows) =>

@@ -6,6 +6,7 @@ import { registerCleanup } from "./commands/cleanup.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerList } from "./commands/list.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerSummary } from "./commands/summary.js";
 import { registerWatch } from "./commands/watch.js";
@@ -72,6 +73,7 @@ Errors are one line on stderr ("Error: ..."); exit codes: 0 ok, 1 failure, 2 bad
   registerLogs(bmj, io, exit);
   registerCancel(bmj, io, exit);
   registerCleanup(bmj, io, exit);
+  registerResume(bmj, io, exit);
   registerCompletion(program, io, exit);
   return program;
 }

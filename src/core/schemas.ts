@@ -89,6 +89,11 @@ export const JobSpecSchema = z.object({
    * Names only; values are never stored.
    */
   agent_env: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * Per agent name: what ran (`<npm package>@<version>`, or `builtin` for oracle and nop), so `resume`
+   * can refuse to mix versions. Absent in jobs recorded before resume existed.
+   */
+  agent_versions: z.record(z.string(), z.string()).optional(),
   /** The --agent-config file the job's custom agents came from (absolute path). */
   agent_config: z.string().optional(),
   metadata: z.record(z.string(), z.string()),
@@ -99,6 +104,8 @@ export const JobSpecSchema = z.object({
   max_retries: z.number().int().nonnegative().optional(),
   backend: BackendNameSchema,
   sandbox: SandboxModeSchema,
+  /** --runloop-blueprint, as given. */
+  runloop_blueprint: z.string().optional(),
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
@@ -127,6 +134,8 @@ export const JobDocSchema = z.object({
   finished_at: isoTime.nullable(),
   failure_reason: z.string().nullable(),
   runner: RunnerSchema,
+  /** When `resume` took the job up again, oldest first (absent: never resumed). */
+  resumed_at: z.array(isoTime).optional(),
 });
 export type JobDoc = z.infer<typeof JobDocSchema>;
 
@@ -169,6 +178,8 @@ export const EarlierTrySchema = z.object({
   backoff_ms: z.number().int().nonnegative(),
 });
 export type EarlierTry = z.infer<typeof EarlierTrySchema>;
+/** An earlier try before it is filed: the store gives it its number and logs directory. */
+export type TryRecord = Omit<EarlierTry, "try" | "logs_dir">;
 
 /** trials/<trial_id>/result.json, written atomically once the trial ends. */
 export const TrialResultSchema = z.object({
@@ -213,6 +224,16 @@ export const JobEventSchema = z.discriminatedUnion("type", [
     type: z.literal("job_started"),
     job_id: z.string(),
     n_trials: z.number(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("job_resumed"),
+    job_id: z.string(),
+    n_trials: z.number(),
+    /** Trials whose result is kept. */
+    n_kept: z.number(),
+    /** Trials that had a result and run again (their earlier trial_finished no longer counts). */
+    rerun: z.array(z.string()),
   }),
   z.object({
     ...eventBase,

@@ -1,17 +1,25 @@
 import { setMaxListeners } from "node:events";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
+import { byTrialId } from "../core/digest.js";
 import {
+  type EarlierTry,
   type JobDoc,
   type JobEvent,
+  type JobEventInput,
   type JobSpec,
   SCHEMA_VERSION,
   type TrialResult,
+  type TrialStatus,
 } from "../core/schemas.js";
+import { EVENTS_FILE } from "../store/paths.js";
 import { currentRunner } from "../store/runner.js";
-import { JobWriter } from "../store/store.js";
-import { planTrials } from "./plan.js";
+import { JobWriter, parseEvents, readResults } from "../store/store.js";
+import { type PlannedTrial, planTrials } from "./plan.js";
+import { interruptedTries, planResume, tryToFile } from "./resume.js";
 import { runTrial } from "./trial.js";
 
 export interface RunJobOptions {
@@ -58,41 +66,121 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
   };
   const writer = await JobWriter.create(opts.jobsDir, doc);
   opts.onCreated?.(writer.dir);
-  const emit = (event: Parameters<JobWriter["appendEvent"]>[0]): void => {
+  const trials = planTrials(opts.tasks, spec.agents, spec.n_attempts);
+  const emit = emitter(writer, opts);
+  emit({ type: "job_started", job_id: doc.id, n_trials: trials.length });
+  return execute(
+    writer,
+    trials.map((planned) => ({ planned, previous: [] })),
+    [],
+    opts,
+  );
+}
+
+export interface ResumeJobOptions extends Omit<RunJobOptions, "jobId" | "jobsDir" | "spec"> {
+  /** The job's directory; its job.json holds the spec. */
+  dir: string;
+  job: JobDoc;
+  /** Trial statuses to run again (trials without a result always run). */
+  rerun: ReadonlySet<TrialStatus>;
+}
+
+/**
+ * Continue a job whose runner stopped (or that ended): results that stand are kept, the other trials
+ * run again in the same directory, with what their earlier tries left moved to tries/<n>/ and listed in
+ * their new result. Trials a killed runner left mid-run come back as cancelled tries.
+ */
+export async function resumeJob(opts: ResumeJobOptions): Promise<JobOutcome> {
+  const { job, dir } = opts;
+  const trials = planTrials(opts.tasks, job.spec.agents, job.spec.n_attempts);
+  const plan = planResume(trials, await readResults(dir), opts.rerun);
+  const events = parseEvents(await readFile(join(dir, EVENTS_FILE), "utf8").catch(() => ""));
+  const interrupted = interruptedTries(events);
+  const now = new Date().toISOString();
+  const doc: JobDoc = {
+    ...job,
+    state: "running",
+    finished_at: null,
+    failure_reason: null,
+    runner: currentRunner(opts.rliVersion),
+    resumed_at: [...(job.resumed_at ?? []), now],
+  };
+  const writer = await JobWriter.reopen(dir, doc);
+  opts.onCreated?.(dir);
+  const runs: { planned: PlannedTrial<Task>; previous: EarlierTry[] }[] = [];
+  for (const { planned, previous } of plan.run) {
+    const id = planned.trialId;
+    const filed = new Set((await writer.filedTries(id)).map((t) => t.started_at));
+    const record = tryToFile(previous, interrupted.get(id) ?? null, filed, now);
+    if (record !== null) await writer.archiveTry(id, record);
+    runs.push({ planned, previous: await writer.filedTries(id) });
+  }
+  const emit = emitter(writer, opts);
+  emit({
+    type: "job_resumed",
+    job_id: doc.id,
+    n_trials: trials.length,
+    n_kept: plan.keep.length,
+    rerun: plan.run.flatMap((r) => (r.previous !== null ? [r.planned.trialId] : [])),
+  });
+  return execute(writer, runs, plan.keep, { ...opts, spec: job.spec });
+}
+
+function emitter(
+  writer: JobWriter,
+  opts: Pick<RunJobOptions, "onEvent">,
+): (event: JobEventInput) => void {
+  return (event) => {
     const full = writer.appendEvent(event);
     opts.onEvent?.(full);
   };
-  const trials = planTrials(opts.tasks, spec.agents, spec.n_attempts);
-  emit({ type: "job_started", job_id: doc.id, n_trials: trials.length });
+}
 
+/** Run `runs` under the job's concurrency limit, then record the job's end over `kept` + their results. */
+async function execute(
+  writer: JobWriter,
+  runs: readonly { planned: PlannedTrial<Task>; previous: readonly EarlierTry[] }[],
+  kept: readonly TrialResult[],
+  opts: Omit<RunJobOptions, "jobId" | "jobsDir" | "tasks">,
+): Promise<JobOutcome> {
+  const { spec } = opts;
+  const doc = writer.job;
+  const emit = emitter(writer, opts);
   // Every running trial listens on the job's signal; that is expected, not a leak.
   setMaxListeners(0, opts.signal);
   const limit = pLimit(spec.n_concurrent_trials);
   // allSettled: a trial whose result cannot be written must not orphan the trials still running.
   const settled = await Promise.allSettled(
-    trials.map((planned) =>
+    runs.map(({ planned, previous }) =>
       limit(() =>
-        runTrial(planned, {
-          jobId: doc.id,
-          backend: opts.backend,
-          emit,
-          prepareTrial: (id) => writer.prepareTrial(id),
-          writeResult: (r) => writer.writeResult(r),
-          agentTimeoutSec: spec.timeout_sec,
-          timeoutMultiplier: spec.timeout_multiplier,
-          envVars: spec.env_vars,
-          secretValues: opts.secretValues,
-          ...(opts.agentEnv !== undefined ? { agentEnv: opts.agentEnv } : {}),
-          ...(opts.agentCacheDir !== undefined ? { agentCacheDir: opts.agentCacheDir } : {}),
-          signal: opts.signal,
-          maxRetries: spec.max_retries ?? 0,
-          ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
-          archiveTry: (id, n) => writer.archiveTry(id, n),
-        }),
+        runTrial(
+          planned,
+          {
+            jobId: doc.id,
+            backend: opts.backend,
+            emit,
+            prepareTrial: (id) => writer.prepareTrial(id),
+            writeResult: (r) => writer.writeResult(r),
+            agentTimeoutSec: spec.timeout_sec,
+            timeoutMultiplier: spec.timeout_multiplier,
+            envVars: spec.env_vars,
+            secretValues: opts.secretValues,
+            ...(opts.agentEnv !== undefined ? { agentEnv: opts.agentEnv } : {}),
+            ...(opts.agentCacheDir !== undefined ? { agentCacheDir: opts.agentCacheDir } : {}),
+            signal: opts.signal,
+            maxRetries: spec.max_retries ?? 0,
+            ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
+            archiveTry: (id, record) => writer.archiveTry(id, record),
+          },
+          previous,
+        ),
       ),
     ),
   );
-  const results = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const results = [
+    ...kept,
+    ...settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : [])),
+  ].sort(byTrialId);
   const lost = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
   const failureReason =
     lost.length === 0

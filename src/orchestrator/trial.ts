@@ -10,6 +10,7 @@ import type {
   PhaseTiming,
   TrialResult,
   TrialStatus,
+  TryRecord,
   Usage,
 } from "../core/schemas.js";
 import { SCHEMA_VERSION, UNKNOWN_USAGE } from "../core/schemas.js";
@@ -50,8 +51,8 @@ export interface TrialDeps {
   maxRetries?: number;
   /** The first retry's mean backoff; each later one doubles it (default RETRY_BASE_MS). */
   retryBaseMs?: number;
-  /** Moves the trial's logs to tries/<n>/logs before try n + 1; returns that path (relative). */
-  archiveTry?(trialId: string, tryNumber: number): Promise<string>;
+  /** Files the trial's last try (logs to tries/<n>/logs, its record beside them) before the next one. */
+  archiveTry?(trialId: string, record: TryRecord): Promise<EarlierTry>;
 }
 
 /** Which status a failure in a phase implies. */
@@ -100,10 +101,15 @@ async function withDeadline<T>(
  * never retried. Earlier tries are kept in the result (their logs under tries/<n>/logs); the result is
  * written and trial_finished emitted once, for the last try. Never rejects for a trial's own failure.
  */
-export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Promise<TrialResult> {
+export async function runTrial(
+  planned: PlannedTrial<Task>,
+  deps: TrialDeps,
+  previous: readonly EarlierTry[] = [],
+): Promise<TrialResult> {
   const { trialId, scenario: task, agent, attempt } = planned;
   deps.emit({ type: "trial_started", trial_id: trialId, scenario_id: task.id, agent, attempt });
-  const earlier: EarlierTry[] = [];
+  // Tries of an earlier run of the job (resume) count for the record, not against --max-retries.
+  const earlier: EarlierTry[] = [...previous];
   for (let n = 1; ; n++) {
     const { result, retryable } = await runTry(planned, deps);
     const retry =
@@ -138,19 +144,23 @@ export async function runTrial(planned: PlannedTrial<Task>, deps: TrialDeps): Pr
       });
       return final;
     }
-    earlier.push({
-      try: n,
-      status: result.status,
-      started_at: result.started_at,
-      finished_at: result.finished_at,
-      duration_ms: result.duration_ms,
-      phases: result.phases,
-      exception: result.exception,
-      errors: result.errors,
-      logs_dir: await (deps.archiveTry as NonNullable<TrialDeps["archiveTry"]>)(trialId, n),
-      backoff_ms: delayMs,
-    });
+    const archive = deps.archiveTry as NonNullable<TrialDeps["archiveTry"]>;
+    earlier.push(await archive(trialId, { ...tryRecordOf(result), backoff_ms: delayMs }));
   }
+}
+
+/** What an earlier try's record keeps of its result (the store adds its number and logs path). */
+export function tryRecordOf(result: TrialResult): TryRecord {
+  return {
+    status: result.status,
+    started_at: result.started_at,
+    finished_at: result.finished_at,
+    duration_ms: result.duration_ms,
+    phases: result.phases,
+    exception: result.exception,
+    errors: result.errors,
+    backoff_ms: 0,
+  };
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

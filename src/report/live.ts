@@ -88,6 +88,8 @@ export function eventLine(e: JobEvent, finished: number, total: number): string 
       return e.outcome === "ok"
         ? null
         : `[${e.outcome}] ${sanitize(e.trial_id)} ${e.phase} after ${(e.duration_ms / 1000).toFixed(1)}s`;
+    case "job_resumed":
+      return `job resumed: ${e.n_kept} of ${e.n_trials} trial(s) kept, ${e.n_trials - e.n_kept} to run`;
     case "trial_retrying":
       return `[retry] ${sanitize(e.trial_id)} try ${e.try} hit an infrastructure error (${sanitize(e.reason)}); try ${e.try + 1} in ${(e.delay_ms / 1000).toFixed(1)}s`;
     case "trial_finished":

@@ -26,6 +26,8 @@ export interface Progress {
   agents: Map<string, AgentProgress>;
   running: Map<string, RunningTrial>;
   finished: number;
+  /** Each finished trial's agent, status and score, so a resume can take back the ones it reruns. */
+  finishedTrials: Map<string, { agent: string; status: TrialStatus; score: number | null }>;
   state: "running" | "completed" | "failed" | "cancelled";
   startedAtMs: number | null;
 }
@@ -47,6 +49,7 @@ export function emptyProgress(agents: readonly AgentRef[], totalTrials: number):
     agents: map,
     running: new Map(),
     finished: 0,
+    finishedTrials: new Map(),
     state: "running",
     startedAtMs: null,
   };
@@ -59,6 +62,21 @@ function agentOf(p: Progress, label: string): AgentProgress {
     p.agents.set(label, a);
   }
   return a;
+}
+
+/** Take a finished trial's outcome out of the counts (it runs again). */
+function forget(p: Progress, trialId: string): void {
+  const done = p.finishedTrials.get(trialId);
+  if (done === undefined) return;
+  const a = agentOf(p, done.agent);
+  a.done--;
+  a.byStatus[done.status] = (a.byStatus[done.status] ?? 1) - 1;
+  if (done.score !== null) {
+    a.scoreSum -= done.score;
+    a.scored--;
+  }
+  p.finished--;
+  p.finishedTrials.delete(trialId);
 }
 
 /** Apply one event (mutates and returns `p`). Unknown event types are ignored. */
@@ -108,6 +126,16 @@ export function applyEvent(p: Progress, e: JobEvent): Progress {
       }
       p.running.delete(e.trial_id);
       p.finished++;
+      p.finishedTrials.set(e.trial_id, { agent: a.agent, status: e.status, score: e.score });
+      break;
+    }
+    case "job_resumed": {
+      // The stopped runner's trials are not running any more; the reruns' old outcomes no longer count.
+      for (const t of p.running.values()) agentOf(p, t.agent).running--;
+      p.running.clear();
+      for (const id of e.rerun) forget(p, id);
+      p.totalTrials = e.n_trials;
+      p.state = "running";
       break;
     }
     case "job_finished":

@@ -9,6 +9,8 @@ import { EnvironmentError } from "../core/errors.js";
 export const JOB_FILE = "job.json";
 export const STATUS_FILE = "status.json";
 export const EVENTS_FILE = "events.jsonl";
+/** trials/<id>/tries/<n>/try.json: the record of a try that was run again. */
+export const TRY_FILE = "try.json";
 export const RESULTS_FILE = "results.jsonl";
 export const DIGEST_FILE = "digest.json";
 

@@ -10,16 +10,20 @@ function bootId(): string | undefined {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in ticks since boot); the command name may hold spaces. */
-function startTicks(pid: number): number | undefined {
+/** Fields 3 on of /proc/<pid>/stat (the command name before them may hold spaces), or null. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    return Number.isInteger(ticks) ? ticks : undefined;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return undefined;
+    return null;
   }
+}
+
+/** Field 22 of /proc/<pid>/stat: start time in ticks since boot. */
+function startTicks(pid: number): number | undefined {
+  const ticks = Number(statFields(pid)?.[19]);
+  return Number.isInteger(ticks) ? ticks : undefined;
 }
 
 /** Who is running a job: this process. */
@@ -48,6 +52,9 @@ export function runnerAlive(runner: Runner): boolean | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  // A killed runner its parent has not reaped yet is a zombie (state Z): dead, though its pid answers.
+  const fields = statFields(runner.pid);
+  if (fields?.[0] === "Z" || fields?.[0] === "X") return false;
   if (runner.start_ticks !== undefined) {
     const ticks = startTicks(runner.pid);
     if (ticks !== undefined && ticks !== runner.start_ticks) return false;

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { jobCounts } from "../core/counts.js";
 import { digestOf } from "../core/digest.js";
 import {
+  type EarlierTry,
+  EarlierTrySchema,
   type JobCounts,
   type JobDoc,
   type JobEvent,
@@ -12,6 +14,7 @@ import {
   SCHEMA_VERSION,
   type TrialResult,
   TrialResultSchema,
+  type TryRecord,
 } from "../core/schemas.js";
 import {
   DIGEST_FILE,
@@ -19,6 +22,7 @@ import {
   JOB_FILE,
   RESULTS_FILE,
   STATUS_FILE,
+  TRY_FILE,
   trialDir,
 } from "./paths.js";
 import { jobStatus, parseEvents, readJob, readResults } from "./read.js";
@@ -58,6 +62,28 @@ export {
   readStatus,
 } from "./read.js";
 
+/** job.json and status.json of `doc` in `dir`, each replaced atomically. */
+async function writeDocIn(
+  dir: string,
+  doc: JobDoc,
+  counts: JobCounts | null = null,
+): Promise<void> {
+  await writeFileAtomic(join(dir, JOB_FILE), `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFileAtomic(join(dir, STATUS_FILE), `${JSON.stringify(jobStatus(doc, counts))}\n`);
+}
+
+/** Open a JSON-lines file for appending, first ending a torn last line (a killed writer's). */
+function openForAppend(path: string): number {
+  const fd = openSync(path, "a+", 0o600);
+  const size = fstatSync(fd).size;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) writeSync(fd, "\n");
+  }
+  return fd;
+}
+
 /** digest.json: what summaries need of each trial, frozen when a job ends. */
 export async function writeDigest(dir: string, results: readonly TrialResult[]): Promise<void> {
   const trials = [...results].sort((a, b) =>
@@ -91,18 +117,45 @@ export class JobWriter {
   static async create(jobsDir: string, doc: JobDoc): Promise<JobWriter> {
     await mkdir(jobsDir, { recursive: true, mode: 0o700 });
     const dir = join(jobsDir, doc.id);
-    try {
-      await mkdir(dir, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const existing = await readdir(dir);
-      if (existing.some((f) => f !== "runner.log")) throw err;
-    }
-    await mkdir(join(dir, "trials"), { mode: 0o700 });
     const writer = new JobWriter(dir, doc);
-    await writer.writeDoc(null);
+    // Made aside and renamed into place: a runner killed meanwhile leaves no job without its job.json.
+    const staging = join(jobsDir, `.${doc.id}.${randomBytes(4).toString("hex")}`);
+    await mkdir(join(staging, "trials"), { recursive: true, mode: 0o700 });
+    await writeDocIn(staging, doc);
+    try {
+      await rename(staging, dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST" && code !== "ENOTEMPTY") throw err;
+      await rm(staging, { recursive: true, force: true });
+      // An empty directory made beforehand (by `run --detach`, for the runner's log) is taken over.
+      const existing = await readdir(dir);
+      if (existing.some((f) => f !== "runner.log")) {
+        throw Object.assign(new Error(`EEXIST: job directory already exists, ${dir}`), {
+          code: "EEXIST",
+        });
+      }
+      await mkdir(join(dir, "trials"), { mode: 0o700 });
+      await writer.writeDoc(null);
+    }
     writer.eventsFd = openSync(join(dir, EVENTS_FILE), "a", 0o600);
     writer.resultsFd = openSync(join(dir, RESULTS_FILE), "a", 0o600);
+    return writer;
+  }
+
+  /**
+   * Take up an existing job directory again (resume): job.json and status.json get `doc`; a torn last
+   * line left by a killed writer is closed off so the next append starts a line of its own; event
+   * numbers continue after the last one.
+   */
+  static async reopen(dir: string, doc: JobDoc): Promise<JobWriter> {
+    const writer = new JobWriter(dir, doc);
+    const events = await readFile(join(dir, EVENTS_FILE), "utf8").catch(() => "");
+    writer.seq = (parseEvents(events).at(-1)?.seq ?? -1) + 1;
+    await mkdir(join(dir, "trials"), { recursive: true, mode: 0o700 });
+    await writer.writeDoc(null);
+    writer.eventsFd = openForAppend(join(dir, EVENTS_FILE));
+    writer.resultsFd = openForAppend(join(dir, RESULTS_FILE));
     return writer;
   }
 
@@ -111,11 +164,7 @@ export class JobWriter {
   }
 
   private async writeDoc(counts: JobCounts | null): Promise<void> {
-    await writeFileAtomic(join(this.dir, JOB_FILE), `${JSON.stringify(this.doc, null, 2)}\n`);
-    await writeFileAtomic(
-      join(this.dir, STATUS_FILE),
-      `${JSON.stringify(jobStatus(this.doc, counts))}\n`,
-    );
+    await writeDocIn(this.dir, this.doc, counts);
   }
 
   /**
@@ -153,19 +202,46 @@ export class JobWriter {
   }
 
   /**
-   * Before try `tryNumber + 1` of a trial: its logs so far move to tries/<n>/logs, so the next try starts
-   * from an empty logs directory and nothing of the failed try is lost. Returns the path relative to the
-   * trial directory.
+   * File a trial's last try before it runs again: its logs move to tries/<n>/logs (n one past the tries
+   * already filed) and its record to tries/<n>/try.json, so the next try starts from an empty logs
+   * directory, nothing of the last one is lost, and a runner killed at any point leaves the tries
+   * readable (`filedTries`).
    */
-  async archiveTry(trialId: string, tryNumber: number): Promise<string> {
+  async archiveTry(trialId: string, record: TryRecord): Promise<EarlierTry> {
     const dir = trialDir(this.dir, trialId);
-    const relative = join("tries", String(tryNumber), "logs");
-    await mkdir(dirname(join(dir, relative)), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, "tries"), { recursive: true, mode: 0o700 });
+    const used = (await readdir(join(dir, "tries"))).filter((n) => /^\d+$/.test(n)).map(Number);
+    const n = Math.max(0, ...used) + 1;
+    const relative = join("tries", String(n), "logs");
+    // Claimed before anything moves: a number is never used twice, even by a runner killed here.
+    await mkdir(join(dir, "tries", String(n)), { mode: 0o700 });
     await rename(join(dir, "logs"), join(dir, relative)).catch((err: NodeJS.ErrnoException) => {
       // A try that failed before it had a logs directory leaves nothing to keep.
       if (err.code !== "ENOENT") throw err;
     });
-    return relative;
+    const filed: EarlierTry = { ...record, try: n, logs_dir: relative };
+    await writeFileAtomic(
+      join(dir, "tries", String(n), TRY_FILE),
+      `${JSON.stringify(EarlierTrySchema.parse(filed), null, 2)}\n`,
+    );
+    return filed;
+  }
+
+  /** The tries of a trial filed so far, oldest first (a number whose record is missing is skipped). */
+  async filedTries(trialId: string): Promise<EarlierTry[]> {
+    const dir = join(trialDir(this.dir, trialId), "tries");
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const tries: EarlierTry[] = [];
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const raw: unknown = JSON.parse(await readFile(join(dir, name, TRY_FILE), "utf8"));
+        tries.push(EarlierTrySchema.parse(raw));
+      } catch {
+        // claimed, then the runner was killed before the record was written: no try to report
+      }
+    }
+    return tries.sort((a, b) => a.try - b.try);
   }
 
   /** result.json (the trial's own record), then one line in results.jsonl (what readers load). */

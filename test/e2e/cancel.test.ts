@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { isJobName } from "../helpers/files.js";
 import { pgrep } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 import { waitFor } from "../helpers/wait.js";
@@ -36,7 +37,7 @@ it("Ctrl-C cancels the job: trials stop, sandboxes go, the job is marked cancell
       onSpawn: (child) => {
         void (async () => {
           await waitFor(async () => {
-            const jobs = await readdir(join(home.dir, "jobs")).catch(() => []);
+            const jobs = (await readdir(join(home.dir, "jobs")).catch(() => [])).filter(isJobName);
             if (jobs.length === 0) return false;
             eventsPath = join(home.dir, "jobs", jobs[0]!, "events.jsonl");
             const text = await readFile(eventsPath, "utf8").catch(() => "");

@@ -24,7 +24,7 @@ import {
   writeImageTasks,
   writeTask,
 } from "../helpers/docker-tasks.js";
-import { exists } from "../helpers/files.js";
+import { exists, isJobName } from "../helpers/files.js";
 import { REPO_ROOT, tempDir } from "../helpers/tasks.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -92,7 +92,7 @@ async function runJob(
           let dir = "";
           await waitFor(
             async () => {
-              const ids = await readdir(jobs).catch(() => []);
+              const ids = (await readdir(jobs).catch(() => [])).filter(isJobName);
               if (ids.length > 0) dir = join(jobs, ids[0]!);
               return dir !== "";
             },

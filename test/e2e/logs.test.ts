@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { list } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
-import { exists, filesUnder, readJson } from "../helpers/files.js";
+import { exists, filesUnder, isJobName, readJson } from "../helpers/files.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -451,7 +451,7 @@ describe("rli bmj logs on a running job", () => {
     try {
       let id = "";
       await waitFor(async () => {
-        const ids = await readdir(jobs3).catch(() => [] as string[]);
+        const ids = (await readdir(jobs3).catch(() => [] as string[])).filter(isJobName);
         if (ids.length === 0) return false;
         id = ids[0]!;
         const results = await readFile(join(jobs3, id, "results.jsonl"), "utf8").catch(() => "");

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeRunloop, startFakeRunloop } from "../fakes/runloop-server.js";
 import { type CliResult, cliEnv, runCli } from "../helpers/cli.js";
-import { exists, readJson } from "../helpers/files.js";
+import { exists, isJobName, readJson } from "../helpers/files.js";
 import { processAlive } from "../helpers/processes.js";
 import { tempDir } from "../helpers/tasks.js";
 import { waitFor } from "../helpers/wait.js";
@@ -357,7 +357,7 @@ describe("run --backend runloop", () => {
           void (async () => {
             // Every trial is in its agent phase and the devboxes run the sleeping oracle.
             await waitFor(async () => {
-              const jobs = await readdir(jobsDir).catch(() => [] as string[]);
+              const jobs = (await readdir(jobsDir).catch(() => [] as string[])).filter(isJobName);
               if (jobs.length === 0) return false;
               const events = await readFile(join(jobsDir, jobs[0]!, "events.jsonl"), "utf8").catch(
                 () => "",

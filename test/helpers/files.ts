@@ -25,3 +25,6 @@ export async function filesUnder(dir: string): Promise<string[]> {
   }
   return out.sort();
 }
+
+/** A job directory's name (not a job being created: those are staged under a dot name first). */
+export const isJobName = (name: string): boolean => name.startsWith("job_");

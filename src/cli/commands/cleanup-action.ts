@@ -74,6 +74,31 @@ async function runloopResources(io: Io, jobId: string | undefined): Promise<Reso
   return out;
 }
 
+/**
+ * Remove every container and devbox labelled with `jobId` (a job about to be resumed: its runner is
+ * gone, so they are leftovers). Returns how many were removed; failures are reported on stderr.
+ */
+export async function removeJobLeftovers(
+  io: Io,
+  jobId: string,
+  where: { docker: boolean; runloop: boolean },
+): Promise<number> {
+  const [docker, runloop] = await Promise.all([
+    where.docker ? dockerResources(jobId) : null,
+    where.runloop ? runloopResources(io, jobId) : null,
+  ]);
+  let removed = 0;
+  for (const r of [...(docker ?? []), ...(runloop ?? [])]) {
+    try {
+      await r.remove();
+      removed++;
+    } catch (err) {
+      io.err(`Warning: cannot remove ${r.kind} ${r.name}: ${errorMessage(err).split("\n")[0]}\n`);
+    }
+  }
+  return removed;
+}
+
 function line(r: CleanupRecord): string {
   const what = `${r.kind} ${r.name} (${r.id}) of ${r.job_id}${r.trial_id ? ` / ${r.trial_id}` : ""}`;
   if (r.action === "kept") {

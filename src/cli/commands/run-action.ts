@@ -1,15 +1,15 @@
 import { join, resolve } from "node:path";
 import { agentCacheDir } from "../../agents/install.js";
 import { resolveAgentEnv } from "../../agents/keys.js";
-import { parseAgentSpecs, registerAgentConfig } from "../../agents/registry.js";
+import { agentVersion, parseAgentSpecs, registerAgentConfig } from "../../agents/registry.js";
 import { LocalBackend } from "../../backends/local.js";
 import type { Backend } from "../../backends/types.js";
 import { isLocalBenchmark, resolveBenchmark, resolveScenarios } from "../../benchmarks/resolve.js";
 import type { Task } from "../../benchmarks/task.js";
 import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel, newJobId } from "../../core/ids.js";
-import { type JobSpec, JobSpecSchema } from "../../core/schemas.js";
-import { runJob } from "../../orchestrator/job.js";
+import { type AgentRef, type JobEvent, type JobSpec, JobSpecSchema } from "../../core/schemas.js";
+import { type JobOutcome, runJob } from "../../orchestrator/job.js";
 import { toBenchmarkJobView } from "../../report/runloop-view.js";
 import { resultsTable } from "../../report/text.js";
 import { isJobId } from "../../store/jobs.js";
@@ -25,6 +25,7 @@ import {
   choice,
   envPairs,
   metadataPairs,
+  type OutputFormat,
   outputFormat,
   positiveInt,
   positiveNumber,
@@ -36,7 +37,7 @@ const DEFAULT_MAX_RETRIES = 2;
 const MAX_RETRIES_LIMIT = 10;
 
 /** RLI_RETRY_BASE_MS: the mean backoff before a trial's first retry, in ms (default 2000). */
-function retryBaseFromEnv(env: NodeJS.ProcessEnv): number | null {
+export function retryBaseFromEnv(env: NodeJS.ProcessEnv): number | null {
   const value = env.RLI_RETRY_BASE_MS;
   if (value === undefined) return null;
   return boundedCount("RLI_RETRY_BASE_MS", value, 600_000);
@@ -75,12 +76,11 @@ async function detach(
 }
 
 /** `--backend runloop`: loaded only when asked for (the HTTP client is not needed for local runs). */
-async function runloopBackend(flags: RunFlags, io: Io): Promise<Backend> {
+export async function runloopBackend(blueprint: string | undefined, io: Io): Promise<Backend> {
   const [{ RunloopBackend }, { clientFromEnv }] = await Promise.all([
     import("../../backends/runloop.js"),
     import("../../runloop/from-env.js"),
   ]);
-  const blueprint = flags.runloopBlueprint;
   const client = clientFromEnv(io.env);
   await client.ping();
   return new RunloopBackend({
@@ -133,7 +133,7 @@ async function isServerSideJob(flags: RunFlags, io: Io): Promise<boolean> {
  * `--backend local` (the default): bubblewrap for host tasks and, when the job has image tasks, Docker for
  * those (a one-line error when no daemon answers); `--backend docker`: every task in Docker.
  */
-async function localBackend(
+export async function localBackend(
   name: "local" | "docker",
   sandboxMode: "bubblewrap" | "none",
   tasks: readonly Task[],
@@ -170,6 +170,29 @@ async function runloopTasks(
 /** Validate everything, then run the job. Nothing is written before every input has been checked. */
 export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const output = outputFormat(flags.output);
+  if (flags.resume !== undefined) {
+    const clash = (
+      [
+        ["--agent", flags.agent],
+        ["--benchmark", flags.benchmark],
+        ["--scenarios", flags.scenarios],
+        ["--agent-config", flags.agentConfig],
+        ["--detach", flags.detach],
+        ["--remote", flags.remote],
+      ] as const
+    ).find(([, v]) => v !== undefined);
+    if (clash !== undefined) {
+      throw new UsageError(
+        `--resume continues a job with its own agents and scenarios; drop ${clash[0]}`,
+      );
+    }
+    const { resumeAction } = await import("./resume-action.js");
+    return resumeAction(
+      flags.resume,
+      { output: flags.output, ...(flags.jobsDir !== undefined ? { jobsDir: flags.jobsDir } : {}) },
+      io,
+    );
+  }
   const agentConfig = flags.agentConfig === undefined ? null : resolve(flags.agentConfig);
   if (agentConfig !== null) await registerAgentConfig(agentConfig);
   const agents = parseAgentSpecs(flags.agent ?? []);
@@ -218,16 +241,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       io,
     );
   }
-  const secretValues: Record<string, string> = {};
-  for (const [envName, source] of Object.entries(secretRefs)) {
-    const value = io.env[source];
-    if (value === undefined) {
-      throw new UsageError(
-        `Secret ${source} (for ${envName}) is not set in this environment; export ${source} or drop --secrets ${envName}=${source}`,
-      );
-    }
-    secretValues[envName] = value;
-  }
+  const secretValues = secretValuesFrom(secretRefs, io.env);
 
   // Each agent's own keys and base URLs from this environment; a missing required key stops here.
   const agentEnv = resolveAgentEnv(
@@ -243,7 +257,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       : await resolveScenarios(flags.scenarios ?? []);
   const backend =
     backendName === "runloop"
-      ? await runloopBackend(flags, io)
+      ? await runloopBackend(flags.runloopBlueprint, io)
       : await localBackend(backendName, sandboxMode, resolved.tasks, io);
   const unsupported = resolved.tasks.flatMap((t) => {
     const reason = backend.unsupportedReason(t);
@@ -253,9 +267,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more)` : "";
     throw new UsageError(`${unsupported[0]}${more}`);
   }
-  for (const warning of (await backend.warnings?.(resolved.tasks)) ?? []) {
-    io.err(`Warning: ${warning}\n`);
-  }
+  await printWarnings(backend, resolved.tasks, io);
   if (sandboxMode === "none" && backendName === "local") {
     io.err(
       "Warning: --sandbox none: agents and tests run unconfined on this machine, as root, with its network and files (task paths such as /app are mapped in a private mount namespace; their empty mount points are created on the host)\n",
@@ -284,9 +296,11 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
       ? { agent_env: agentEnv.names }
       : {}),
     metadata,
+    agent_versions: Object.fromEntries(agents.map((a) => [a.name, agentVersion(a.name)])),
     ...(agentConfig !== null ? { agent_config: agentConfig } : {}),
     backend: backendName,
     sandbox: sandboxMode,
+    ...(flags.runloopBlueprint !== undefined ? { runloop_blueprint: flags.runloopBlueprint } : {}),
   });
 
   const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
@@ -294,45 +308,100 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const jobId = runnerJobId(io.env) ?? newJobId();
   io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes");
   const nTrials = resolved.tasks.length * agents.length * nAttempts;
+  return runWithProgress(
+    io,
+    output,
+    { jobId, name: spec.name, agents, nTrials, history: [] },
+    (onEvent) =>
+      runJob({
+        jobId,
+        jobsDir,
+        spec,
+        tasks: resolved.tasks,
+        backend,
+        secretValues,
+        agentEnv: agentEnv.values,
+        agentCacheDir: agentCacheDir(io.env),
+        signal: io.interrupt,
+        ...(retryBaseMs !== null ? { retryBaseMs } : {}),
+        rliVersion: rliVersion(),
+        onEvent,
+      }),
+  );
+}
+
+/**
+ * Run a job (new or resumed) with its progress on stderr, then print it as `run` does; the exit code
+ * says how it ended.
+ */
+export async function runWithProgress(
+  io: Io,
+  output: OutputFormat,
+  job: {
+    jobId: string;
+    name: string;
+    agents: readonly AgentRef[];
+    nTrials: number;
+    /** Events of the job so far (a resumed job's), folded in before the view shows anything. */
+    history: readonly JobEvent[];
+  },
+  run: (onEvent: (e: JobEvent) => void) => Promise<JobOutcome>,
+): Promise<number> {
   const view = await createProgressView(
     io,
-    { jobId, name: spec.name },
-    agents,
-    nTrials,
+    { jobId: job.jobId, name: job.name },
+    job.agents,
+    job.nTrials,
     output === "text" && io.stderrIsTTY,
+    job.history,
   );
-  let outcome: Awaited<ReturnType<typeof runJob>>;
+  let outcome: JobOutcome;
   try {
-    outcome = await runJob({
-      jobId,
-      jobsDir,
-      spec,
-      tasks: resolved.tasks,
-      backend,
-      secretValues,
-      agentEnv: agentEnv.values,
-      agentCacheDir: agentCacheDir(io.env),
-      signal: io.interrupt,
-      ...(retryBaseMs !== null ? { retryBaseMs } : {}),
-      rliVersion: rliVersion(),
-      onEvent: (e) => view.onEvent(e),
-    });
+    outcome = await run((e) => view.onEvent(e));
   } finally {
     view.stop();
   }
-
   if (output === "text") {
     io.out(resultsTable(outcome.job, outcome.results, await paintFor(io, "out")));
     io.err(`\nJob directory: ${outcome.dir}\n`);
   } else {
-    const view = toBenchmarkJobView({
+    const doc = toBenchmarkJobView({
       dir: outcome.dir,
       job: outcome.job,
       results: outcome.results,
       runnerAlive: true,
     });
-    await printDocument(io, output, view);
+    await printDocument(io, output, doc);
   }
   if (outcome.job.state === "cancelled") return EXIT.interrupted;
   return outcome.job.state === "completed" ? EXIT.ok : EXIT.failure;
+}
+
+/** The values of --secrets ENV=NAME from this environment; a missing one is a one-line error. */
+export function secretValuesFrom(
+  refs: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [envName, source] of Object.entries(refs)) {
+    const value = env[source];
+    if (value === undefined) {
+      throw new UsageError(
+        `Secret ${source} (for ${envName}) is not set in this environment; export ${source} or drop --secrets ${envName}=${source}`,
+      );
+    }
+    values[envName] = value;
+  }
+  return values;
+}
+
+/** What the backend will not honour for these tasks, as warnings on stderr. */
+export async function printWarnings(
+  backend: Backend,
+  tasks: readonly Task[],
+  io: Io,
+): Promise<void> {
+  for (const warning of (await backend.warnings?.(tasks)) ?? []) {
+    io.err(`Warning: ${warning}\n`);
+  }
 }

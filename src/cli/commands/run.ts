@@ -23,6 +23,7 @@ export interface RunFlags {
   runloopBlueprint?: string;
   detach?: boolean;
   agentConfig?: string;
+  resume?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -80,6 +81,10 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
     )
     .option("--metadata <key=value>", "metadata tag, repeatable", collect, [])
     .option("-o, --output <format>", "output format: text|json|yaml", "text")
+    .option(
+      "--resume <id>",
+      "continue an interrupted job instead of starting one (the same as `rli bmj resume <id>`)",
+    )
     .option(
       "--detach",
       "run in a background process that outlives this terminal; prints the job id and returns",

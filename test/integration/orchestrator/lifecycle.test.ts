@@ -301,12 +301,13 @@ describe("infra retries", () => {
       await writeFile(join(logsDir, "marker"), `try ${archived.length + 1}`);
       return { logsDir, scratchDir: join(tmp.dir, id, "s") };
     };
-    d.archiveTry = async (id, n) => {
+    d.archiveTry = async (id, record) => {
+      const n = archived.length + 1;
       archived.push(n);
       const rel = join("tries", String(n), "logs");
       await mkdir(join(tmp.dir, id, "tries", String(n)), { recursive: true });
       await rename(join(tmp.dir, id, "logs"), join(tmp.dir, id, rel));
-      return rel;
+      return { ...record, try: n, logs_dir: rel };
     };
     return Object.assign(d, { archived });
   };

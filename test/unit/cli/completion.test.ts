@@ -119,13 +119,13 @@ describe("completionTree", () => {
     const p = program();
     const bmj = p.commands.find((c) => c.name() === "benchmark-job")!;
     bmj
-      .command("resume")
-      .alias("rs")
+      .command("replay")
+      .alias("rp")
       .argument("<id>", "job id")
       .addOption(new Option("--mode <m>", "how").choices(["fast", "slow"]));
     const script = completionScript("bash", p);
-    expect(script).toContain("'benchmark-job|resume' | 'benchmark-job|rs'");
-    expect(script).toContain("'benchmark-job resume|--mode') REPLY='words fast slow'");
+    expect(script).toContain("'benchmark-job|replay' | 'benchmark-job|rp'");
+    expect(script).toContain("'benchmark-job replay|--mode') REPLY='words fast slow'");
   });
 });
 
@@ -142,6 +142,7 @@ describe("bash script", () => {
       "list",
       "logs",
       "cancel",
+      "resume",
       "completion",
       "--n-attempts",
       "--jobs-dir",

@@ -328,6 +328,15 @@ describe("job-event.schema.json", () => {
     {
       ...base,
       seq: 4,
+      type: "job_resumed",
+      job_id: "job_1",
+      n_trials: 4,
+      n_kept: 3,
+      rerun: [id],
+    },
+    {
+      ...base,
+      seq: 4,
       type: "trial_retrying",
       trial_id: id,
       try: 1,

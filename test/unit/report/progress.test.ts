@@ -202,3 +202,31 @@ describe("applyEvent on a retry", () => {
     expect(p.finished).toBe(0);
   });
 });
+
+describe("applyEvent on a resume", () => {
+  it("forgets the stopped runner's running trials and the outcomes of the trials that run again", () => {
+    const p = emptyProgress([ORACLE], 3);
+    applyEvent(p, trialStarted("t1", ORACLE));
+    applyEvent(p, trialFinished("t1", ORACLE, "cancelled", null));
+    applyEvent(p, trialStarted("t2", ORACLE));
+    applyEvent(p, trialFinished("t2", ORACLE, "passed", 1));
+    applyEvent(p, trialStarted("t3", ORACLE));
+    applyEvent(p, {
+      ...base(),
+      type: "job_resumed",
+      job_id: "j",
+      n_trials: 3,
+      n_kept: 1,
+      rerun: ["t1"],
+    });
+    expect(p.running.size).toBe(0);
+    expect(p.finished).toBe(1);
+    expect(p.agents.get("oracle")).toMatchObject({
+      done: 1,
+      running: 0,
+      scored: 1,
+      scoreSum: 1,
+      byStatus: { cancelled: 0, passed: 1 },
+    });
+  });
+});
