@@ -5,6 +5,7 @@ import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
 import { byTrialId } from "../core/digest.js";
+import { redactor } from "../core/redact.js";
 import {
   type EarlierTry,
   type JobDoc,
@@ -64,7 +65,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobOutcome> {
     failure_reason: null,
     runner: currentRunner(opts.rliVersion),
   };
-  const writer = await JobWriter.create(opts.jobsDir, doc);
+  const writer = await JobWriter.create(opts.jobsDir, doc, redactor(secretsOf(opts)));
   opts.onCreated?.(writer.dir);
   const trials = planTrials(opts.tasks, spec.agents, spec.n_attempts);
   const emit = emitter(writer, opts);
@@ -105,7 +106,7 @@ export async function resumeJob(opts: ResumeJobOptions): Promise<JobOutcome> {
     runner: currentRunner(opts.rliVersion),
     resumed_at: [...(job.resumed_at ?? []), now],
   };
-  const writer = await JobWriter.reopen(dir, doc);
+  const writer = await JobWriter.reopen(dir, doc, redactor(secretsOf(opts)));
   opts.onCreated?.(dir);
   const runs: { planned: PlannedTrial<Task>; previous: EarlierTry[] }[] = [];
   for (const { planned, previous } of plan.run) {
@@ -124,6 +125,17 @@ export async function resumeJob(opts: ResumeJobOptions): Promise<JobOutcome> {
     rerun: plan.run.flatMap((r) => (r.previous !== null ? [r.planned.trialId] : [])),
   });
   return execute(writer, runs, plan.keep, { ...opts, spec: job.spec });
+}
+
+/** Names of variables whose values are credentials (the agents' keys; base URLs are not). */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+/** Every value the store must never write: --secrets values and the agents' keys from this environment. */
+function secretsOf(opts: Pick<RunJobOptions, "secretValues" | "agentEnv">): string[] {
+  const keys = Object.values(opts.agentEnv ?? {}).flatMap((env) =>
+    Object.entries(env).flatMap(([name, value]) => (SECRET_NAME.test(name) ? [value] : [])),
+  );
+  return [...Object.values(opts.secretValues), ...keys];
 }
 
 function emitter(

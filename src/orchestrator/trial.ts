@@ -32,7 +32,8 @@ export interface TrialDeps {
   backend: Backend;
   emit(event: JobEventInput): void;
   prepareTrial(trialId: string): Promise<{ logsDir: string; scratchDir: string }>;
-  writeResult(result: TrialResult): Promise<void>;
+  /** Records the result; returns it as stored (secrets masked), when the store changes it. */
+  writeResult(result: TrialResult): Promise<TrialResult | undefined>;
   agentTimeoutSec: number | null;
   timeoutMultiplier: number;
   envVars: Readonly<Record<string, string>>;
@@ -131,8 +132,8 @@ export async function runTrial(
     }
     // A job cancelled during the backoff keeps this try as the trial's result.
     if (!retry || !(await sleepUnlessAborted(delayMs, deps.signal))) {
-      const final = earlier.length > 0 ? { ...result, earlier_tries: earlier } : result;
-      await deps.writeResult(final);
+      const whole = earlier.length > 0 ? { ...result, earlier_tries: earlier } : result;
+      const final = (await deps.writeResult(whole)) ?? whole;
       deps.emit({
         type: "trial_finished",
         trial_id: trialId,

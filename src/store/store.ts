@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { jobCounts } from "../core/counts.js";
 import { digestOf } from "../core/digest.js";
+import { type Redactor, redactor, scrubTree } from "../core/redact.js";
 import {
   type EarlierTry,
   EarlierTrySchema,
@@ -105,19 +106,39 @@ export class JobWriter {
   private resultsFd: number | null = null;
   private seq = 0;
 
+  /** `redact` masks the job's secrets (and key-shaped strings) in everything written from here. */
   private constructor(
     readonly dir: string,
     private doc: JobDoc,
+    private readonly redact: Redactor,
   ) {}
+
+  /** An error record with its message masked (ids, names and numbers are never touched). */
+  private cleanError<T extends { message: string }>(e: T): T {
+    return { ...e, message: this.redact.text(e.message) };
+  }
+
+  /** A try's record with its messages masked. */
+  private cleanTry<T extends Pick<TrialResult, "exception" | "errors">>(t: T): T {
+    return {
+      ...t,
+      exception: t.exception === null ? null : this.cleanError(t.exception),
+      errors: t.errors.map((e) => this.cleanError(e)),
+    };
+  }
 
   /**
    * Create the job directory and its job.json. Fails if the job exists; an empty directory made for it
    * beforehand (by `run --detach`, to hold the runner's log) is taken over.
    */
-  static async create(jobsDir: string, doc: JobDoc): Promise<JobWriter> {
+  static async create(
+    jobsDir: string,
+    doc: JobDoc,
+    redact: Redactor = redactor([]),
+  ): Promise<JobWriter> {
     await mkdir(jobsDir, { recursive: true, mode: 0o700 });
     const dir = join(jobsDir, doc.id);
-    const writer = new JobWriter(dir, doc);
+    const writer = new JobWriter(dir, doc, redact);
     // Made aside and renamed into place: a runner killed meanwhile leaves no job without its job.json.
     const staging = join(jobsDir, `.${doc.id}.${randomBytes(4).toString("hex")}`);
     await mkdir(join(staging, "trials"), { recursive: true, mode: 0o700 });
@@ -148,8 +169,12 @@ export class JobWriter {
    * line left by a killed writer is closed off so the next append starts a line of its own; event
    * numbers continue after the last one.
    */
-  static async reopen(dir: string, doc: JobDoc): Promise<JobWriter> {
-    const writer = new JobWriter(dir, doc);
+  static async reopen(
+    dir: string,
+    doc: JobDoc,
+    redact: Redactor = redactor([]),
+  ): Promise<JobWriter> {
+    const writer = new JobWriter(dir, doc, redact);
     const events = await readFile(join(dir, EVENTS_FILE), "utf8").catch(() => "");
     writer.seq = (parseEvents(events).at(-1)?.seq ?? -1) + 1;
     await mkdir(join(dir, "trials"), { recursive: true, mode: 0o700 });
@@ -186,7 +211,9 @@ export class JobWriter {
       schema_version: SCHEMA_VERSION,
       ts: new Date().toISOString(),
       seq: this.seq++,
-      ...event,
+      ...(event.type === "trial_retrying"
+        ? { ...event, reason: this.redact.text(event.reason) }
+        : event),
     } as JobEvent;
     if (this.eventsFd !== null) writeSync(this.eventsFd, `${JSON.stringify(full)}\n`);
     return full;
@@ -219,7 +246,7 @@ export class JobWriter {
       // A try that failed before it had a logs directory leaves nothing to keep.
       if (err.code !== "ENOENT") throw err;
     });
-    const filed: EarlierTry = { ...record, try: n, logs_dir: relative };
+    const filed: EarlierTry = this.cleanTry({ ...record, try: n, logs_dir: relative });
     await writeFileAtomic(
       join(dir, "tries", String(n), TRY_FILE),
       `${JSON.stringify(EarlierTrySchema.parse(filed), null, 2)}\n`,
@@ -244,10 +271,21 @@ export class JobWriter {
     return tries.sort((a, b) => a.try - b.try);
   }
 
-  /** result.json (the trial's own record), then one line in results.jsonl (what readers load). */
-  async writeResult(result: TrialResult): Promise<void> {
+  /**
+   * The trial's files are scrubbed (secrets masked in every log, group and other permissions off), then
+   * result.json (the trial's own record) and one line in results.jsonl (what readers load) are written.
+   * Returns the result as stored (secrets masked in its messages too).
+   */
+  async writeResult(result: TrialResult): Promise<TrialResult> {
     const dir = trialDir(this.dir, result.trial_id);
-    const parsed = TrialResultSchema.parse(result);
+    await scrubTree(dir, this.redact);
+    const checked = TrialResultSchema.parse(result);
+    const parsed: TrialResult = {
+      ...this.cleanTry(checked),
+      ...(checked.earlier_tries !== undefined
+        ? { earlier_tries: checked.earlier_tries.map((t) => this.cleanTry(t)) }
+        : {}),
+    };
     const text = `${JSON.stringify(parsed, null, 2)}\n`;
     try {
       await writeFileAtomic(join(dir, "result.json"), text);
@@ -258,6 +296,7 @@ export class JobWriter {
       await writeFileAtomic(join(dir, "result.json"), text);
     }
     if (this.resultsFd !== null) writeSync(this.resultsFd, `${JSON.stringify(parsed)}\n`);
+    return parsed;
   }
 
   close(): void {

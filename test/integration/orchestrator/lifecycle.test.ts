@@ -98,6 +98,7 @@ function deps(
     }),
     writeResult: async (r) => {
       written.push(r);
+      return r;
     },
     agentTimeoutSec: null,
     timeoutMultiplier: 1,
