@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { cp, lstat, mkdir, readFile as readHostFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createGzip } from "node:zlib";
+import { createGzip } from "node:zlib";
 import * as tar from "tar";
 import type { Task } from "../benchmarks/task.js";
 import { errorMessage } from "../core/errors.js";
+import { extractTarGz } from "../core/untar.js";
 import type { RunloopClient } from "../runloop/client.js";
 import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
 import type { BlueprintView } from "../runloop/schemas.js";
@@ -628,18 +629,8 @@ class RunloopSandbox implements Sandbox {
     await mkdir(this.req.scratchDir, { recursive: true, mode: 0o700 });
     const local = join(this.req.scratchDir, "logs.tgz");
     await this.client.devboxes.downloadFile(this.devboxId, remote, local);
-    await mkdir(this.req.logsDir, { recursive: true, mode: 0o700 });
-    await pipeline(
-      createReadStream(local),
-      createGunzip(),
-      tar.x({
-        cwd: this.req.logsDir,
-        strict: true,
-        preservePaths: false,
-        filter: (_path, entry) =>
-          "type" in entry && (entry.type === "File" || entry.type === "Directory"),
-      }),
-    );
+    // What an agent left in /logs is not trusted: links, devices and escaping paths are skipped.
+    await extractTarGz(local, this.req.logsDir);
   }
 }
 
