@@ -136,6 +136,19 @@ export async function resolveBenchmark(value: string): Promise<ResolvedBenchmark
   return { kind, source: value, tasks };
 }
 
+/**
+ * What is wrong with a task directory path that has no task.toml, when the benchmark-and-scenario
+ * reading cannot say better: null when its parent is a directory (then the parent's scenarios are
+ * listed as a hint).
+ */
+async function pathProblem(path: string): Promise<string | null> {
+  const st = await stat(path).catch(() => null);
+  if (st?.isDirectory()) return "Not a task directory (no task.toml in it)";
+  if (st !== null) return "Not a task directory (a file)";
+  const parent = await stat(dirname(path)).catch(() => null);
+  return parent?.isDirectory() ? null : "Unknown scenario: no such file or directory";
+}
+
 /** `--scenarios <benchmark>/<scenario>…` (or task directory paths). */
 export async function resolveScenarios(values: string[]): Promise<ResolvedBenchmark> {
   const tasks: Task[] = [];
@@ -145,6 +158,9 @@ export async function resolveScenarios(values: string[]): Promise<ResolvedBenchm
     if (looksLikePath(value) && (await hasTaskToml(toPath(value)))) {
       const dir = toPath(value);
       task = await loadTask(dir, `${await benchmarkName(dirname(dir))}/${basename(dir)}`);
+    } else if (/^(\/.|\.\.?\/|~)/.test(value) && (await pathProblem(toPath(value))) !== null) {
+      // Written as a path: say what is wrong with that path, not with a benchmark of that name.
+      throw new UsageError(`${await pathProblem(toPath(value))}: "${value}"`);
     } else {
       const slash = value.lastIndexOf("/");
       if (slash <= 0 || slash === value.length - 1) {

@@ -354,7 +354,7 @@ describe("rli benchmark-job run rejects bad input", () => {
     [
       "oracle on a mini task is fine but an unknown flag is not",
       ["--agent", "oracle", "--scenarios", join(mini, "hello"), "--frobnicate"],
-      /^error: unknown option '--frobnicate'$/,
+      /^Error: unknown option '--frobnicate'$/,
     ],
   ];
   it.each(cases)(
