@@ -10,6 +10,7 @@ const BENCHMARKS = [
   "summary-list",
   "scheduler",
   "local-overhead",
+  "cancel",
   "docker",
   "agents",
   "runloop",

@@ -15,9 +15,10 @@ export interface Io {
   interrupt: AbortSignal;
   /**
    * A command that winds down on `interrupt` claims it, with the line to print on the first Ctrl-C.
-   * Unclaimed, the first Ctrl-C exits at once (there is nothing to wind down).
+   * Unclaimed, the first Ctrl-C exits at once (there is nothing to wind down). `lastCleanup` runs when
+   * a second Ctrl-C cuts the winding down short (for at most a few seconds) before the process exits.
    */
-  claimInterrupt(message: string | null): void;
+  claimInterrupt(message: string | null, lastCleanup?: () => Promise<unknown>): void;
   /** The real stderr stream when it is a terminal (for in-place redraws). */
   errStream?: NodeJS.WriteStream;
   /** The process's argv (node, script, args), for `run --detach` to start itself again. */
@@ -37,7 +38,7 @@ export function colorWanted(env: NodeJS.ProcessEnv): boolean | null {
 
 export function processIo(
   interrupt: AbortSignal,
-  claimInterrupt: (message: string | null) => void = () => {},
+  claimInterrupt: Io["claimInterrupt"] = () => {},
 ): Io {
   const color = colorWanted(process.env);
   return {

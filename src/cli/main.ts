@@ -34,7 +34,11 @@ export function createProgram(io: Io, exit: ExitBox): Command {
     .description("Benchmark coding agents in sandboxes and compare their scores")
     .version(rliVersion(), "-V, --version")
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      outputError: (s, write) => write(s.replace(/^error: /, "Error: ")),
+    })
     .exitOverride();
   program.addHelpText(
     "after",
@@ -95,23 +99,38 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** How long a second Ctrl-C waits for the last cleanup before the process exits. */
+const LAST_CLEANUP_MS = 5000;
+
 /** The bin entry point: real process IO, signal handling, exit code. */
 export async function cli(): Promise<void> {
   const interrupt = new AbortController();
   let interrupts = 0;
-  let claimed: { message: string | null } | null = null;
+  let claimed: { message: string | null; lastCleanup?: () => Promise<unknown> } | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++;
-    if (interrupts > 1 || sig === "SIGHUP" || claimed === null) process.exit(EXIT.interrupted);
     const again = sig === "SIGINT" ? "Ctrl-C" : sig;
+    const last = claimed?.lastCleanup;
+    if (interrupts === 2 && last !== undefined) {
+      // Cut short: one last attempt at removing what the job made, bounded, then out.
+      process.stderr.write(
+        `\nExiting: removing this job's sandboxes first (at most ${LAST_CLEANUP_MS / 1000} s; ${again} again to skip)\n`,
+      );
+      const deadline = new Promise((resolve) => setTimeout(resolve, LAST_CLEANUP_MS).unref());
+      void Promise.race([last().catch(() => {}), deadline]).finally(() =>
+        process.exit(EXIT.interrupted),
+      );
+      return;
+    }
+    if (interrupts > 1 || sig === "SIGHUP" || claimed === null) process.exit(EXIT.interrupted);
     if (claimed.message !== null)
       process.stderr.write(`\n${claimed.message} (${again} again to exit at once)\n`);
     interrupt.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const io = processIo(interrupt.signal, (message) => {
-    claimed = { message };
+  const io = processIo(interrupt.signal, (message, lastCleanup) => {
+    claimed = { message, ...(lastCleanup !== undefined ? { lastCleanup } : {}) };
   });
   process.exitCode = await main(process.argv, io);
 }

@@ -413,6 +413,45 @@ describe("docker backend failures", { timeout: 110_000 }, () => {
   });
 });
 
+describe("docker backend, a second Ctrl-C", { timeout: 110_000 }, () => {
+  it("exits at once but removes the job's containers first", async () => {
+    const tasks = [
+      await writeTask(join(bench, "twice-1"), {
+        dockerfile: dockerfile(LABEL, "RUN touch /twice"),
+        solve: "touch /logs/agent/sleeping\nsleep 600",
+        test: "",
+      }),
+      await writeTask(join(bench, "twice-2"), {
+        dockerfile: dockerfile(LABEL, "RUN touch /twice"),
+        solve: "touch /logs/agent/sleeping\nsleep 600",
+        test: "",
+      }),
+    ];
+    let jobId = "";
+    let running = 0;
+    const { r } = await runJob(["--agent", "oracle", "--scenarios", ...tasks], {
+      during: async (dir, child) => {
+        jobId = basename(dir);
+        await waitFor(
+          async () => (await containersOfJob(jobId)).length === 2,
+          60_000,
+          "two containers",
+        );
+        running = 2;
+        child.kill("SIGINT");
+        // Two signals sent at once would reach the process as one; a person's second Ctrl-C is later.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        child.kill("SIGINT");
+      },
+    });
+    expect(running).toBe(2);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Exiting: removing this job's sandboxes first/);
+    // Right after the exit, not eventually: the runner removed them before it went.
+    expect(await containersOfJob(jobId)).toEqual([]);
+  });
+});
+
 describe("Harbor image semantics", { timeout: 110_000 }, () => {
   it("solve.sh and test.sh run in the Dockerfile's WORKDIR when task.toml names no workdir", async () => {
     const task = await writeTask(join(bench, "dockerfile-workdir"), {

@@ -218,11 +218,15 @@ export async function writeImageTasks(root: string, runLabel: string): Promise<s
   return dirs;
 }
 
-/** The result.json of every trial of a job, by trial directory name. */
+/** The result.json of every trial of a job that has one, by trial directory name. */
 export async function trialResults<T>(jobDir: string): Promise<Record<string, T>> {
   const out: Record<string, T> = {};
   for (const id of await readdir(join(jobDir, "trials"))) {
-    out[id] = JSON.parse(await readFile(join(jobDir, "trials", id, "result.json"), "utf8")) as T;
+    // A trial a runner exited in the middle of (a second Ctrl-C) has no result.
+    const text = await readFile(join(jobDir, "trials", id, "result.json"), "utf8").catch(
+      () => null,
+    );
+    if (text !== null) out[id] = JSON.parse(text) as T;
   }
   return out;
 }

@@ -28,6 +28,7 @@ import {
   runloopBackend,
   runWithProgress,
   secretValuesFrom,
+  whereSandboxesLive,
 } from "./run-action.js";
 
 /** `--rerun a,b`: trial statuses, each one we know. */
@@ -142,19 +143,16 @@ export async function resumeAction(id: string, flags: ResumeFlags, io: Io): Prom
   await printWarnings(backend, tasks, io);
 
   // The stopped runner's containers and devboxes: nobody else will remove them.
-  const usesDocker =
-    spec.backend === "docker" ||
-    (spec.backend === "local" && tasks.some((t) => t.environment.kind === "image"));
-  const removed = await removeJobLeftovers(io, job.id, {
-    docker: usesDocker,
-    runloop: spec.backend === "runloop",
-  });
+  const where = whereSandboxesLive(spec.backend, tasks);
+  const removed = await removeJobLeftovers(io, job.id, where);
   const kept = plan.keep.length;
   io.err(
     `Resuming ${job.id}: ${kept} of ${nTrials} trial(s) kept, ${plan.run.length} to run${removed > 0 ? `; removed ${removed} leftover sandbox(es) of the stopped runner` : ""}\n`,
   );
 
-  io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes");
+  io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes", () =>
+    removeJobLeftovers(io, job.id, where),
+  );
   const history = parseEvents(await readFile(join(dir, EVENTS_FILE), "utf8").catch(() => ""));
   return runWithProgress(
     io,

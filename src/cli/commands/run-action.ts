@@ -30,6 +30,7 @@ import {
   positiveInt,
   positiveNumber,
 } from "../parse.js";
+import { removeJobLeftovers } from "./cleanup-action.js";
 import type { RunFlags } from "./run.js";
 
 /** Retries per trial unless --max-retries says otherwise; and the most it may say. */
@@ -306,7 +307,9 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
   const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
   if (flags.detach === true) return detach(io, jobsDir, spec, output);
   const jobId = runnerJobId(io.env) ?? newJobId();
-  io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes");
+  io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes", () =>
+    removeJobLeftovers(io, jobId, whereSandboxesLive(backendName, resolved.tasks)),
+  );
   const nTrials = resolved.tasks.length * agents.length * nAttempts;
   return runWithProgress(
     io,
@@ -393,6 +396,19 @@ export function secretValuesFrom(
     values[envName] = value;
   }
   return values;
+}
+
+/** Where a job's sandboxes live besides this machine's processes: Docker containers, Runloop devboxes. */
+export function whereSandboxesLive(
+  backend: "local" | "docker" | "runloop",
+  tasks: readonly Task[],
+): { docker: boolean; runloop: boolean } {
+  return {
+    docker:
+      backend === "docker" ||
+      (backend === "local" && tasks.some((t) => t.environment.kind === "image")),
+    runloop: backend === "runloop",
+  };
 }
 
 /** What the backend will not honour for these tasks, as warnings on stderr. */
