@@ -3,6 +3,7 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join, posix } from "node:path";
 import type { Task } from "../benchmarks/task.js";
 import { EnvironmentError } from "../core/errors.js";
+import { Cgroups, TRIAL_PIDS_MAX, type TrialCgroup } from "./cgroups.js";
 import { runProcess } from "./process.js";
 import {
   type Backend,
@@ -104,6 +105,28 @@ export class LocalBackend implements Backend {
   readonly name = "local";
   private readonly launcher: string;
   private readonly rootLinks = hostRootLinks();
+  /** Per-trial cgroups (process and memory limits), asked for once; null where the machine has none. */
+  private cgroups: Promise<Cgroups | null> | null = null;
+
+  private trialCgroups(): Promise<Cgroups | null> {
+    this.cgroups ??= Cgroups.detect();
+    return this.cgroups;
+  }
+
+  async warnings(tasks: readonly Task[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
+    const cg = await this.trialCgroups();
+    if (cg === null) {
+      return [
+        `no cgroups for rli on this machine (cgroup v1 pids controller, writable): a trial's processes are not limited to ${TRIAL_PIDS_MAX}, and memory_mb is not enforced`,
+      ];
+    }
+    const capped = tasks.filter((t) => t.resources?.memoryMb);
+    if (!cg.hasMemory && capped.length > 0) {
+      return [`memory_mb of ${capped[0]?.id} is not enforced: no memory cgroup for rli here`];
+    }
+    return [];
+  }
 
   constructor(readonly mode: SandboxMode) {
     if (mode === "bubblewrap") {
@@ -153,7 +176,20 @@ export class LocalBackend implements Backend {
     } catch (err) {
       throw new SandboxError(`cannot prepare the sandbox: ${(err as Error).message}`);
     }
-    return new LocalSandbox(this, req, workspace);
+    let cgroup: TrialCgroup | null = null;
+    const cgroups = await this.trialCgroups();
+    if (cgroups !== null) {
+      const memoryMb = req.task.resources?.memoryMb ?? null;
+      try {
+        cgroup = await cgroups.create(req.trialId.replace(/[^A-Za-z0-9_.-]/g, "_"), {
+          pidsMax: TRIAL_PIDS_MAX,
+          memoryBytes: memoryMb === null ? null : memoryMb * 1024 * 1024,
+        });
+      } catch (err) {
+        throw new SandboxError(`cannot make the trial's cgroup: ${(err as Error).message}`);
+      }
+    }
+    return new LocalSandbox(this, req, workspace, cgroup);
   }
 
   /** argv that runs `plan.argv` under this backend's confinement. */
@@ -201,6 +237,7 @@ class LocalSandbox implements Sandbox {
     private readonly backend: LocalBackend,
     private readonly req: ProvisionRequest,
     private readonly workspace: string,
+    private readonly cgroup: TrialCgroup | null,
   ) {
     this.workdir = req.task.environment.workdir;
   }
@@ -236,7 +273,8 @@ class LocalSandbox implements Sandbox {
       ...this.extraMounts,
     ];
     const cwd = req.cwd ?? this.workdir;
-    const argv = this.backend.launch({ mounts, network: req.network, cwd, argv: req.argv });
+    const launched = this.backend.launch({ mounts, network: req.network, cwd, argv: req.argv });
+    const argv = this.cgroup === null ? launched : this.cgroup.wrap(launched);
     const env = this.backend.mode === "none" ? { ...req.env, RLI_CWD: cwd } : req.env;
     const stdoutFile = this.logFile(req.stdoutPath);
     const stderrFile = this.logFile(req.stderrPath);
@@ -309,6 +347,8 @@ class LocalSandbox implements Sandbox {
     this.tornDown = true;
     for (const c of this.running.keys()) c.abort();
     await Promise.allSettled(this.running.values());
+    // Whatever escaped the process groups (a daemonized child, a fork bomb's last forks) ends here.
+    await this.cgroup?.remove();
     await rm(this.req.scratchDir, { recursive: true, force: true });
   }
 }

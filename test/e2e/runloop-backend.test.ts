@@ -563,7 +563,15 @@ describe("run --remote through the CLI", () => {
         },
       });
 
-      const timer = setInterval(() => f.step(id), 300);
+      // The job moves on only once watch has seen it (a loaded machine may start the CLI slowly).
+      const before = f.requests.length;
+      const seen = () =>
+        f.requests
+          .slice(before)
+          .some((q) => q.method === "GET" && q.path === `/v1/benchmark_jobs/${id}`);
+      const timer = setInterval(() => {
+        if (seen()) f.step(id);
+      }, 300);
       let watched: CliResult;
       try {
         watched = await cli(["watch", id!, "--interval", "1"]);
