@@ -17,6 +17,16 @@ export const KEY_PATTERNS: readonly RegExp[] = [
   /(?<![A-Za-z0-9])AKIA[0-9A-Z]{16}(?![A-Za-z0-9])/g, // AWS access key id
 ];
 
+/** Names of variables whose values are credentials (keys, tokens; base URLs are not). */
+export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+/** The values of the credential-named variables of an environment. */
+export function secretValuesIn(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(env).flatMap(([name, value]) =>
+    SECRET_NAME.test(name) && value !== undefined && value !== "" ? [value] : [],
+  );
+}
+
 /** Values shorter than this are not masked: they would hit ordinary text (and are no secret). */
 const MIN_SECRET_LENGTH = 6;
 

@@ -5,7 +5,7 @@ import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
 import { byTrialId } from "../core/digest.js";
-import { redactor } from "../core/redact.js";
+import { redactor, secretValuesIn } from "../core/redact.js";
 import {
   type EarlierTry,
   type JobDoc,
@@ -127,14 +127,9 @@ export async function resumeJob(opts: ResumeJobOptions): Promise<JobOutcome> {
   return execute(writer, runs, plan.keep, { ...opts, spec: job.spec });
 }
 
-/** Names of variables whose values are credentials (the agents' keys; base URLs are not). */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
-
 /** Every value the store must never write: --secrets values and the agents' keys from this environment. */
 function secretsOf(opts: Pick<RunJobOptions, "secretValues" | "agentEnv">): string[] {
-  const keys = Object.values(opts.agentEnv ?? {}).flatMap((env) =>
-    Object.entries(env).flatMap(([name, value]) => (SECRET_NAME.test(name) ? [value] : [])),
-  );
+  const keys = Object.values(opts.agentEnv ?? {}).flatMap(secretValuesIn);
   return [...Object.values(opts.secretValues), ...keys];
 }
 

@@ -7,6 +7,7 @@ import type { Io } from "../cli/io.js";
 import { packArchive, prepareArchive, prepareDir, stagingDir } from "../cli/logs-output.js";
 import { paintFor } from "../cli/output.js";
 import { EXIT, UsageError } from "../core/errors.js";
+import { type Redactor, redactor, scrubTree, secretValuesIn } from "../core/redact.js";
 import { sanitize } from "../report/format.js";
 import { sanitizeDirName } from "../report/logs-plan.js";
 import type { RunloopClient } from "../runloop/client.js";
@@ -69,6 +70,7 @@ async function writeTarget(
   t: LogTarget,
   keepComplete: boolean,
   signal: AbortSignal,
+  redact: Redactor,
 ): Promise<Outcome> {
   const dest = join(root, ...t.relDir.split("/"));
   try {
@@ -89,6 +91,8 @@ async function writeTarget(
         reserved: new Set([RESULTS_FILE, COMPLETE_MARKER]),
         signal,
       });
+      // The agent's logs may hold a key: this machine's credentials and key-shaped strings are masked.
+      await scrubTree(dest, redact);
       if (t.final) {
         const marker = {
           scenario_run_id: t.scenarioRunId,
@@ -158,6 +162,7 @@ export async function logsRemote(
   if (io.interrupt.aborted) stop.abort();
   else io.interrupt.addEventListener("abort", () => stop.abort(), { once: true });
   const signal = stop.signal;
+  const redact = redactor(secretValuesIn(io.env));
   const paint = await paintFor(io, "err");
   const { view } = await retrieveJob(client, id, { signal });
   const all = jobRuns(view);
@@ -219,7 +224,7 @@ export async function logsRemote(
     const started = targets.map((t) =>
       limit(async (): Promise<Outcome | null> => {
         if (signal.aborted) return null;
-        return writeTarget(client, root, tmp, t, keepComplete, signal);
+        return writeTarget(client, root, tmp, t, keepComplete, signal, redact);
       }),
     );
     let ok = 0;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
 import { isJobName } from "../helpers/files.js";
+import { mulberry32 } from "../helpers/prng.js";
 import { pgrep } from "../helpers/processes.js";
 import { FIXTURES, tempDir } from "../helpers/tasks.js";
 import { waitFor } from "../helpers/wait.js";
@@ -32,18 +33,6 @@ beforeAll(async () => {
   }
 });
 afterAll(() => tmp?.cleanup());
-
-/** A deterministic PRNG (mulberry32), so the kill moments are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Each trial's last record in results.jsonl (what readers load), by trial id. */
 async function lastResults(jobDir: string): Promise<Map<string, Result>> {
@@ -97,7 +86,8 @@ describe("resume after SIGKILL", () => {
 
     const home = join(tmp.dir, "killed");
     const env = cliEnv(home);
-    const random = prng(20261127);
+    // Seeded, so the kill moments are the same on every run.
+    const random = mulberry32(20261127);
     let landed = 0;
     const log: string[] = [];
     for (let attempt = 0; landed < 20 && attempt < 60; attempt++) {

@@ -615,6 +615,20 @@ describe("run --remote through the CLI", () => {
       expect(logs.stderr).toContain(`Downloaded logs for 3/3 scenario run(s) to ${out}\n`);
       const agentDirs = await readdir(out);
       expect(agentDirs).toHaveLength(1);
+      // The fake's agent printed its key into its logs; what was downloaded has it masked.
+      const leaked: string[] = [];
+      let envFiles = 0;
+      for (const e of await readdir(out, { recursive: true, withFileTypes: true })) {
+        if (!e.isFile()) continue;
+        const text = await readFile(join(e.parentPath, e.name), "utf8");
+        if (e.name === "env.txt") {
+          envFiles++;
+          expect(text).toMatch(/^ANTHROPIC_API_KEY=\[REDACTED\]\**\n$/);
+        }
+        if (text.includes(secret)) leaked.push(join(e.parentPath, e.name));
+      }
+      expect(envFiles).toBe(3);
+      expect(leaked).toEqual([]);
       const scenarios = await readdir(join(out, agentDirs[0]!));
       expect(scenarios).toHaveLength(3);
       for (const s of scenarios) {

@@ -1,5 +1,11 @@
 import { UNKNOWN_USAGE } from "../../src/core/constants.js";
-import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../../src/core/schemas.js";
+import type {
+  AgentRef,
+  EarlierTry,
+  JobDoc,
+  TrialResult,
+  TrialStatus,
+} from "../../src/core/schemas.js";
 import type { Paint } from "../../src/report/format.js";
 
 export const ORACLE: AgentRef = { name: "oracle", model: null };
@@ -83,6 +89,22 @@ export function makeResult(
     errors: [],
     logs_dir: "logs",
     ...over,
+  };
+}
+
+/** Try n of a trial that ended in an infrastructure error and was run again. */
+export function earlierTry(n: number): EarlierTry {
+  return {
+    try: n,
+    status: "infra_error",
+    started_at: "2024-05-01T12:00:00.000Z",
+    finished_at: "2024-05-01T12:00:01.000Z",
+    duration_ms: 1000,
+    phases: {},
+    exception: null,
+    errors: [],
+    logs_dir: `tries/${n}/logs`,
+    backoff_ms: 2000,
   };
 }
 

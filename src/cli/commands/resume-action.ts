@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { agentCacheDir } from "../../agents/install.js";
 import { resolveAgentEnv } from "../../agents/keys.js";
 import { agentVersion, registerAgentConfig } from "../../agents/registry.js";
 import type { Backend } from "../../backends/types.js";
@@ -16,7 +15,6 @@ import { runnerAlive } from "../../store/runner.js";
 import { EVENTS_FILE, parseEvents, readJob, readResults } from "../../store/store.js";
 import type { Io } from "../io.js";
 import { jobsDirOf } from "../job-context.js";
-import { rliVersion } from "../main.js";
 import { outputFormat } from "../parse.js";
 import { isRemoteJobId } from "../remote.js";
 import { removeJobLeftovers } from "./cleanup-action.js";
@@ -26,6 +24,7 @@ import {
   printWarnings,
   retryBaseFromEnv,
   runloopBackend,
+  runtimeOptions,
   runWithProgress,
   secretValuesFrom,
   whereSandboxesLive,
@@ -164,13 +163,7 @@ export async function resumeAction(id: string, flags: ResumeFlags, io: Io): Prom
         job,
         rerun,
         tasks,
-        backend,
-        secretValues,
-        agentEnv: agentEnv.values,
-        agentCacheDir: agentCacheDir(io.env),
-        signal: io.interrupt,
-        ...(retryBaseMs !== null ? { retryBaseMs } : {}),
-        rliVersion: rliVersion(),
+        ...runtimeOptions(io, backend, secretValues, agentEnv.values, retryBaseMs),
         onEvent,
       }),
   );

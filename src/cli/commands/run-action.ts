@@ -321,13 +321,7 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
         jobsDir,
         spec,
         tasks: resolved.tasks,
-        backend,
-        secretValues,
-        agentEnv: agentEnv.values,
-        agentCacheDir: agentCacheDir(io.env),
-        signal: io.interrupt,
-        ...(retryBaseMs !== null ? { retryBaseMs } : {}),
-        rliVersion: rliVersion(),
+        ...runtimeOptions(io, backend, secretValues, agentEnv.values, retryBaseMs),
         onEvent,
       }),
   );
@@ -378,6 +372,25 @@ export async function runWithProgress(
   }
   if (outcome.job.state === "cancelled") return EXIT.interrupted;
   return outcome.job.state === "completed" ? EXIT.ok : EXIT.failure;
+}
+
+/** What a job needs from this process besides its spec: where and with what it runs. */
+export function runtimeOptions(
+  io: Io,
+  backend: Backend,
+  secretValues: Record<string, string>,
+  agentEnv: Record<string, Record<string, string>>,
+  retryBaseMs: number | null,
+) {
+  return {
+    backend,
+    secretValues,
+    agentEnv,
+    agentCacheDir: agentCacheDir(io.env),
+    signal: io.interrupt,
+    ...(retryBaseMs !== null ? { retryBaseMs } : {}),
+    rliVersion: rliVersion(),
+  };
 }
 
 /** The values of --secrets ENV=NAME from this environment; a missing one is a one-line error. */

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../helpers/prng.js";
 /**
  * Fault injection for the fake Runloop server. Each request whose path matches `routes` draws five
  * numbers from a seeded PRNG (always five, whatever the rates, so one seed gives one sequence of
@@ -43,16 +44,7 @@ export interface FaultDecision {
 }
 
 /** mulberry32: small, fast and good enough to make fault sequences reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 export class FaultInjector {
   readonly counts: FaultCounts = { status5xx: 0, status429: 0, reset: 0, slow: 0, afterCommit: 0 };

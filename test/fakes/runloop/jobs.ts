@@ -446,7 +446,15 @@ export class JobStore {
   private syntheticLogs(run: BenchmarkRun, trial: Trial): Array<{ path: string; data?: Buffer }> {
     const model = run.agent.model_name ?? "default";
     const text = `agent ${run.agent.name} (model ${model}) on ${trial.scenario.name}, attempt ${trial.attempt}\n`;
-    return [{ path: "agent" }, { path: "agent/output.txt", data: Buffer.from(text) }];
+    // Like a careless agent, it prints the environment it was given, keys included.
+    const env = Object.entries(run.agent.agent_environment?.secrets ?? {})
+      .map(([variable, secret]) => `${variable}=${this.o.secrets.value(secret) ?? ""}\n`)
+      .join("");
+    return [
+      { path: "agent" },
+      { path: "agent/output.txt", data: Buffer.from(text) },
+      { path: "agent/env.txt", data: Buffer.from(env) },
+    ];
   }
 
   /** Job end: when no run is still running. */

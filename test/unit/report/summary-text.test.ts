@@ -20,6 +20,7 @@ import {
 import { NO_COLOR } from "../../../src/report/text.js";
 import {
   DIGEST,
+  earlierTry,
   JOB_ID,
   makeJob,
   makeResult as makeResultOf,
@@ -194,18 +195,7 @@ describe("detailsTable", () => {
   });
 
   it("adds each retried agent's retried trials and their pass rate next to the others'", () => {
-    const retried = {
-      try: 1,
-      status: "infra_error" as const,
-      started_at: "2024-05-01T12:00:00.000Z",
-      finished_at: "2024-05-01T12:00:01.000Z",
-      duration_ms: 1000,
-      phases: {},
-      exception: null,
-      errors: [],
-      logs_dir: "tries/1/logs",
-      backoff_ms: 2000,
-    };
+    const retried = earlierTry(1);
     const rs = [
       makeResultOf(ORACLE, "passed", 1, { earlier_tries: [retried] }),
       makeResultOf(ORACLE, "failed", 0, { earlier_tries: [retried] }),

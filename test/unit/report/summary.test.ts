@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { digestOf } from "../../../src/core/digest.js";
 import type { TrialStatus } from "../../../src/core/schemas.js";
 import { summarizeByAgent } from "../../../src/report/summary.js";
-import { makeResult, NOP, NOP_M, ORACLE } from "../../helpers/factories.js";
+import { earlierTry, makeResult, NOP, NOP_M, ORACLE } from "../../helpers/factories.js";
 
 const ZERO_BY_STATUS = {
   passed: 0,
@@ -179,19 +179,7 @@ describe("usage sums", () => {
 });
 
 describe("retried trials", () => {
-  const tries = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      try: i + 1,
-      status: "infra_error" as const,
-      started_at: "2024-05-01T12:00:00.000Z",
-      finished_at: "2024-05-01T12:00:01.000Z",
-      duration_ms: 1000,
-      phases: {},
-      exception: null,
-      errors: [],
-      logs_dir: `tries/${i + 1}/logs`,
-      backoff_ms: 2000,
-    }));
+  const tries = (n: number) => Array.from({ length: n }, (_, i) => earlierTry(i + 1));
 
   it("counts trials that needed retries and how many of them passed, from results or digests", () => {
     const results = [
