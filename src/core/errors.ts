@@ -23,6 +23,29 @@ export class StoreError extends Error {
   override readonly name = "StoreError";
 }
 
+/**
+ * The job store could not be written while a job ran (its disk full, say): the job was stopped and its
+ * sandboxes torn down; what was recorded stands, and `resume` runs the rest once the store can be
+ * written again. Exit 1.
+ */
+export class JobStoreError extends Error {
+  override readonly name = "JobStoreError";
+  constructor(
+    readonly jobId: string,
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOSPC"
+        ? `its disk is full (${dir})`
+        : `${cause instanceof Error ? cause.message : String(cause)}`;
+    super(
+      `Benchmark job ${jobId} stopped: the job store cannot be written, ${why}; every sandbox was torn down and what was recorded is kept. Free space, then "rli bmj resume ${jobId}" runs the rest`,
+    );
+  }
+}
+
 /** A task directory that cannot be loaded; the message is `file: field: problem`. Exit 2. */
 export class TaskLoadError extends Error {
   override readonly name = "TaskLoadError";

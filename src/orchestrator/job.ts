@@ -1,10 +1,11 @@
 import { setMaxListeners } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readFile, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { Backend } from "../backends/types.js";
 import type { Task } from "../benchmarks/task.js";
 import { byTrialId } from "../core/digest.js";
+import { errorMessage, JobStoreError } from "../core/errors.js";
 import { redactor, secretValuesIn } from "../core/redact.js";
 import {
   type EarlierTry,
@@ -15,6 +16,7 @@ import {
   SCHEMA_VERSION,
   type TrialResult,
   type TrialStatus,
+  type TryRecord,
 } from "../core/schemas.js";
 import { EVENTS_FILE } from "../store/paths.js";
 import { currentRunner } from "../store/runner.js";
@@ -127,6 +129,14 @@ export async function resumeJob(opts: ResumeJobOptions): Promise<JobOutcome> {
   return execute(writer, runs, plan.keep, { ...opts, spec: job.spec });
 }
 
+/** Below this much free space on the job store's disk, a failing trial is put down to the disk. */
+const DISK_FULL_BYTES = 64 * 1024;
+
+async function diskNearlyFull(dir: string): Promise<boolean> {
+  const st = await statfs(dir);
+  return st.bavail * st.bsize < DISK_FULL_BYTES;
+}
+
 /** Every value the store must never write: --secrets values and the agents' keys from this environment. */
 function secretsOf(opts: Pick<RunJobOptions, "secretValues" | "agentEnv">): string[] {
   const keys = Object.values(opts.agentEnv ?? {}).flatMap(secretValuesIn);
@@ -152,9 +162,33 @@ async function execute(
 ): Promise<JobOutcome> {
   const { spec } = opts;
   const doc = writer.job;
-  const emit = emitter(writer, opts);
+  // The store cannot be written (its disk is full, say): the job stops as a cancel would, every sandbox
+  // torn down, and is left for `resume` once there is room.
+  const stop = new AbortController();
+  let storeError: unknown = null;
+  const halt = (err: unknown): void => {
+    storeError ??= err;
+    stop.abort();
+  };
+  if (opts.signal.aborted) stop.abort();
+  else opts.signal.addEventListener("abort", () => stop.abort(), { once: true });
+  const record = emitter(writer, opts);
+  const emit = (event: JobEventInput): void => {
+    try {
+      record(event);
+    } catch (err) {
+      halt(err);
+    }
+  };
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      fn(...args).catch((err: unknown) => {
+        halt(err);
+        throw err;
+      });
   // Every running trial listens on the job's signal; that is expected, not a leak.
-  setMaxListeners(0, opts.signal);
+  setMaxListeners(0, stop.signal);
   const limit = pLimit(spec.n_concurrent_trials);
   // allSettled: a trial whose result cannot be written must not orphan the trials still running.
   const settled = await Promise.allSettled(
@@ -166,18 +200,19 @@ async function execute(
             jobId: doc.id,
             backend: opts.backend,
             emit,
-            prepareTrial: (id) => writer.prepareTrial(id),
-            writeResult: (r) => writer.writeResult(r),
+            prepareTrial: guarded((id: string) => writer.prepareTrial(id)),
+            writeResult: guarded((r: TrialResult) => writer.writeResult(r)),
             agentTimeoutSec: spec.timeout_sec,
             timeoutMultiplier: spec.timeout_multiplier,
             envVars: spec.env_vars,
             secretValues: opts.secretValues,
             ...(opts.agentEnv !== undefined ? { agentEnv: opts.agentEnv } : {}),
             ...(opts.agentCacheDir !== undefined ? { agentCacheDir: opts.agentCacheDir } : {}),
-            signal: opts.signal,
+            signal: stop.signal,
             maxRetries: spec.max_retries ?? 0,
             ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
-            archiveTry: (id, record) => writer.archiveTry(id, record),
+            archiveTry: guarded((id: string, filed: TryRecord) => writer.archiveTry(id, filed)),
+            diskFull: () => diskNearlyFull(writer.dir),
           },
           previous,
         ),
@@ -190,15 +225,26 @@ async function execute(
   ].sort(byTrialId);
   const lost = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
   const failureReason =
-    lost.length === 0
-      ? null
-      : `${lost.length} trial(s) could not be recorded: ${lost[0] instanceof Error ? lost[0].message : String(lost[0])}`;
+    storeError !== null
+      ? `the job store could not be written (${errorMessage(storeError)}); the job stopped`
+      : lost.length === 0
+        ? null
+        : `${lost.length} trial(s) could not be recorded: ${errorMessage(lost[0])}`;
   const state = failureReason !== null ? "failed" : opts.signal.aborted ? "cancelled" : "completed";
-  await writer.update(
-    { state, finished_at: new Date().toISOString(), failure_reason: failureReason },
-    results,
-  );
-  emit({ type: "job_finished", job_id: doc.id, state });
-  writer.close();
+  try {
+    await writer.update(
+      { state, finished_at: new Date().toISOString(), failure_reason: failureReason },
+      results,
+    );
+    emit({ type: "job_finished", job_id: doc.id, state });
+  } catch (err) {
+    storeError ??= err;
+  }
+  try {
+    writer.close();
+  } catch (err) {
+    storeError ??= err;
+  }
+  if (storeError !== null) throw new JobStoreError(doc.id, writer.dir, storeError);
   return { dir: writer.dir, job: writer.job, results };
 }

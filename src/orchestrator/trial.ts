@@ -52,6 +52,8 @@ export interface TrialDeps {
   maxRetries?: number;
   /** The first retry's mean backoff; each later one doubles it (default RETRY_BASE_MS). */
   retryBaseMs?: number;
+  /** Whether the disk the trial's logs go to is (nearly) full; a failure then is the disk's. */
+  diskFull?(): Promise<boolean>;
   /** Files the trial's last try (logs to tries/<n>/logs, its record beside them) before the next one. */
   archiveTry?(trialId: string, record: TryRecord): Promise<EarlierTry>;
 }
@@ -440,6 +442,22 @@ async function runTry(
       }
     } catch (err) {
       failFromError("verify", err, "verifier_error");
+    }
+
+    // A trial whose logs disk filled up failed for want of space, not for anything the agent did.
+    if (
+      (failure === "verifier_error" || failure === "agent_error") &&
+      (await deps.diskFull?.().catch(() => false))
+    ) {
+      const first = exception as ExceptionInfo | null;
+      exception = {
+        type: "DiskFullError",
+        message: `the disk holding the trial's logs is full, so its outcome says nothing about the agent${first ? ` (${first.type}: ${first.message})` : ""}`,
+        phase: first?.phase ?? "verify",
+        occurred_at: new Date().toISOString(),
+      };
+      failure = "infra_error";
+      retryable = false;
     }
 
     try {

@@ -241,6 +241,44 @@ describe("trial lifecycle", () => {
   });
 });
 
+describe("a full disk", () => {
+  it("turns a verifier or agent failure into an infra_error (DiskFullError), not retried", async () => {
+    // No reward file: the verifier could not write it.
+    const backend = new ScriptedBackend({});
+    const r = await runTrial(
+      planned(),
+      deps(backend, {
+        diskFull: async () => true,
+        maxRetries: 2,
+        archiveTry: async () => {
+          throw new Error("not retried");
+        },
+      }),
+    );
+    expect(r.status).toBe("infra_error");
+    expect(r.exception?.type).toBe("DiskFullError");
+    expect(r.exception?.message).toMatch(
+      /^the disk holding the trial's logs is full, so its outcome says nothing about the agent \(RewardFileNotFoundError: /,
+    );
+    expect(backend.calls.filter((c) => c === "provision")).toHaveLength(1);
+  });
+
+  it("leaves a trial alone when the disk has room, or when it passed", async () => {
+    const failing = await runTrial(
+      planned(),
+      deps(new ScriptedBackend({}), { diskFull: async () => false }),
+    );
+    expect(failing.status).toBe("verifier_error");
+    const passing = await runTrial(
+      planned(),
+      deps(new ScriptedBackend({ files: { "/logs/verifier/reward.txt": "1" } }), {
+        diskFull: async () => true,
+      }),
+    );
+    expect(passing.status).toBe("passed");
+  });
+});
+
 describe("job scheduling", () => {
   it("never runs more trials at once than --n-concurrent-trials and records every one", async () => {
     let active = 0;
