@@ -413,6 +413,52 @@ describe("docker backend failures", { timeout: 110_000 }, () => {
   });
 });
 
+describe("docker backend, resume after kill -9", { timeout: 110_000 }, () => {
+  it("resume removes the dead runner's containers, then runs what is missing", async () => {
+    // The solution takes a few seconds, so the first runner is caught with both containers up.
+    const tasks = [1, 2].map((i) =>
+      writeTask(join(bench, `kill9-${i}`), {
+        dockerfile: dockerfile(LABEL, "RUN touch /kill9"),
+        solve: "touch /logs/agent/sleeping\nsleep 3\necho ok > /app/ok",
+        test: "if [ -s /app/ok ]; then echo 1 > /logs/verifier/reward.txt; fi",
+      }),
+    );
+    const dirs = await Promise.all(tasks);
+    let jobId = "";
+    let left: string[] = [];
+    const killed = await runJob(["--agent", "oracle", "--scenarios", ...dirs], {
+      during: async (dir, child) => {
+        jobId = basename(dir);
+        await waitFor(
+          async () => (await containersOfJob(jobId)).length === 2,
+          60_000,
+          "two containers",
+        );
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child.once("exit", resolve));
+        left = await containersOfJob(jobId);
+      },
+    });
+    expect(killed.r.code).toBeNull();
+    // The runner died without tearing anything down: its containers are still there.
+    expect(left).toHaveLength(2);
+    const home = join(killed.jobDir, "..", "..");
+    const resumed = await runCli(["bmj", "resume", jobId, "-o", "json"], cliEnv(home), {
+      timeoutMs: 110_000,
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /^Resuming job_\S+: 0 of 2 trial\(s\) kept, 2 to run; removed 2 leftover sandbox\(es\) of the stopped runner$/m,
+    );
+    const results = Object.values(await trialResults<TrialResult>(killed.jobDir));
+    expect(results.map((t) => t.status)).toEqual(["passed", "passed"]);
+    for (const t of results) {
+      expect(t.earlier_tries?.map((e) => e.exception?.type)).toEqual(["RunnerLostError"]);
+    }
+    expect(await containersOfJob(jobId)).toEqual([]);
+  });
+});
+
 describe("docker backend, a second Ctrl-C", { timeout: 110_000 }, () => {
   it("exits at once but removes the job's containers first", async () => {
     const tasks = [

@@ -401,6 +401,70 @@ describe("run --backend runloop", () => {
   }, 300_000);
 });
 
+describe("--backend runloop: resume after kill -9", () => {
+  it("the dead runner's devboxes are shut down by resume, which then runs the cut-off trials", async () => {
+    const f = await fake();
+    const bench = join(home.dir, "kill9");
+    await sleepyBenchmark(bench, 2, 4);
+    const jobsDir = join(home.dir, "jobs-kill9");
+    const env = { ...runloopEnv(f), RLI_RETRY_BASE_MS: "100" };
+    let killed = false;
+    const first = await runCli(
+      [
+        "bmj",
+        "run",
+        "--agent",
+        "oracle",
+        "--benchmark",
+        bench,
+        "--backend",
+        "runloop",
+        "--jobs-dir",
+        jobsDir,
+      ],
+      env,
+      {
+        timeoutMs: 300_000,
+        onSpawn: (child) => {
+          void (async () => {
+            await waitFor(
+              async () => f.executions().filter((e) => e.status === "running").length >= 2,
+              120_000,
+              "both oracles running on their devboxes",
+            );
+            killed = true;
+            child.kill("SIGKILL");
+          })().catch(() => child.kill("SIGKILL"));
+        },
+      },
+    );
+    expect(killed).toBe(true);
+    expect(first.code).toBeNull();
+    // Nobody shut the devboxes down: the runner died.
+    expect(f.liveDevboxes()).toBe(2);
+
+    const [jobId] = (await readdir(jobsDir)).filter(isJobName);
+    const resumed = await runCli(["bmj", "resume", jobId!, "--jobs-dir", jobsDir], env, {
+      timeoutMs: 300_000,
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /^Resuming job_\S+: 0 of 2 trial\(s\) kept, 2 to run; removed 2 leftover sandbox\(es\) of the stopped runner$/m,
+    );
+    for (const t of await readdir(join(jobsDir, jobId!, "trials"))) {
+      const result = await readJson<{
+        status: string;
+        earlier_tries?: { exception: { type: string } | null }[];
+      }>(join(jobsDir, jobId!, "trials", t, "result.json"));
+      expect(result.status, t).toBe("passed");
+      expect(result.earlier_tries?.map((e) => e.exception?.type)).toEqual(["RunnerLostError"]);
+    }
+    // Two devboxes of the dead runner, two of the resume: all shut down, none live.
+    expect(f.devboxes()).toHaveLength(4);
+    expect(f.liveDevboxes()).toBe(0);
+  }, 300_000);
+});
+
 describe("bad input: one line on stderr, nothing on stdout, no job directory", () => {
   let shared: FakeRunloop;
   beforeAll(async () => {
