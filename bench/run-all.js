@@ -11,6 +11,7 @@ const BENCHMARKS = [
   "scheduler",
   "local-overhead",
   "cancel",
+  "stats",
   "docker",
   "agents",
   "runloop",
