@@ -79,6 +79,21 @@ export const RliAgentSummarySchema = z
       .nonnegative()
       .describe("Trials run again after an infrastructure error (--max-retries)"),
     n_retried_passed: z.number().int().nonnegative().describe("Of those, how many passed"),
+    score_ci_95: z
+      .object({
+        mean: z.number(),
+        low: z.number(),
+        high: z.number(),
+        n_scenarios: z.number().int().positive(),
+      })
+      .nullable()
+      .describe(
+        "Mean score (unscored as 0, cancelled left out) with its 95% t-interval over scenarios (attempts averaged per scenario first)",
+      ),
+    pass_at_k: z
+      .record(z.string(), z.number())
+      .describe("k → pass@k (unbiased estimator), k = 1 .. the fewest attempts of any scenario"),
+    pass_hat_k: z.record(z.string(), z.number()).describe("k → pass^k: all k attempts pass"),
   })
   .describe("rli's per-agent numbers");
 

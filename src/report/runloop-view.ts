@@ -66,6 +66,17 @@ function rliSummary(s: AgentSummary) {
     n_unknown_cost: s.unknownCost,
     n_retried: s.retried,
     n_retried_passed: s.retriedPassed,
+    score_ci_95:
+      s.scoreInterval === null
+        ? null
+        : {
+            mean: s.scoreInterval.mean,
+            low: s.scoreInterval.low,
+            high: s.scoreInterval.high,
+            n_scenarios: s.scoreInterval.n,
+          },
+    pass_at_k: Object.fromEntries(s.passAtK.map((v, i) => [String(i + 1), v])),
+    pass_hat_k: Object.fromEntries(s.passHatK.map((v, i) => [String(i + 1), v])),
   };
 }
 

@@ -2,6 +2,7 @@ import { TRIAL_STATUSES } from "../core/constants.js";
 import { retriesOf, type TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, TrialStatus } from "../core/schemas.js";
+import { clusteredInterval, type Interval, passAtK, passHatK } from "./stats.js";
 
 /** Per-agent counts behind Runloop's results table and our own columns. */
 export interface AgentSummary {
@@ -32,6 +33,46 @@ export interface AgentSummary {
   /** Trials that hit an infrastructure error and were run again, and how many of those passed. */
   retried: number;
   retriedPassed: number;
+  /**
+   * The mean score (unscored trials as 0, cancelled trials left out) with its 95% interval clustered by
+   * scenario; null without trials.
+   */
+  scoreInterval: Interval | null;
+  /** pass@k for k = 1..K (index k − 1), K the fewest attempts any scenario had; averaged over scenarios. */
+  passAtK: number[];
+  /** pass^k likewise: the chance that k attempts all pass. */
+  passHatK: number[];
+}
+
+/** Scores lie in [0, 1], so an interval that reaches past either end is cut there. */
+function withinUnit(i: Interval | null): Interval | null {
+  return i === null ? null : { ...i, low: Math.max(0, i.low), high: Math.min(1, i.high) };
+}
+
+/** Per scenario: attempts (cancelled ones left out) and how many passed. */
+function perScenario(mine: readonly TrialDigest[]): { n: number; c: number }[] {
+  const by = new Map<string, { n: number; c: number }>();
+  for (const r of mine) {
+    if (r.status === "cancelled") continue;
+    const s = by.get(r.scenario_id) ?? { n: 0, c: 0 };
+    s.n++;
+    if (r.status === "passed") s.c++;
+    by.set(r.scenario_id, s);
+  }
+  return [...by.values()];
+}
+
+/** pass@k (or pass^k) for k = 1..K averaged over scenarios; empty without scenarios. */
+function atK(
+  scenarios: readonly { n: number; c: number }[],
+  estimator: (n: number, c: number, k: number) => number,
+): number[] {
+  if (scenarios.length === 0) return [];
+  const most = Math.min(...scenarios.map((s) => s.n));
+  return Array.from(
+    { length: most },
+    (_, i) => scenarios.reduce((a, s) => a + estimator(s.n, s.c, i + 1), 0) / scenarios.length,
+  );
 }
 
 /** Sum of the non-null values, or null when every value is null. */
@@ -82,6 +123,15 @@ export function summarizeByAgent(
       unknownCost: mine.filter((r) => r.usage.cost_usd === null).length,
       retried: mine.filter((r) => retriesOf(r) > 0).length,
       retriedPassed: mine.filter((r) => retriesOf(r) > 0 && r.status === "passed").length,
+      scoreInterval: withinUnit(
+        clusteredInterval(
+          mine
+            .filter((r) => r.status !== "cancelled")
+            .map((r) => ({ scenario: r.scenario_id, score: r.score ?? 0 })),
+        ),
+      ),
+      passAtK: atK(perScenario(mine), passAtK),
+      passHatK: atK(perScenario(mine), passHatK),
     };
   });
 }

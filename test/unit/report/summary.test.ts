@@ -117,6 +117,9 @@ describe("summarizeByAgent", () => {
       unknownCost: 0,
       retried: 0,
       retriedPassed: 0,
+      scoreInterval: null,
+      passAtK: [],
+      passHatK: [],
     });
   });
 
@@ -194,5 +197,33 @@ describe("retried trials", () => {
     expect(fromDigests).toMatchObject({ retried: 3, retriedPassed: 1 });
     expect(digestOf(results[2]!)).not.toHaveProperty("retries");
     expect(digestOf(results[0]!).retries).toBe(2);
+  });
+});
+
+describe("intervals and pass@k per agent", () => {
+  it("clusters by scenario, counts unscored as 0, leaves cancelled out, and averages pass@k over scenarios", () => {
+    const at = (scenario: string, status: TrialStatus, score: number | null) =>
+      makeResult(ORACLE, status, score, { scenario_id: scenario });
+    const results = [
+      at("b/x", "passed", 1),
+      at("b/x", "failed", 0),
+      at("b/y", "passed", 1),
+      at("b/y", "agent_error", null),
+      at("b/z", "failed", 0),
+      at("b/z", "failed", 0),
+      at("b/z", "cancelled", null),
+    ];
+    const [s] = summarizeByAgent([ORACLE], results);
+    // Scenario means 0.5, 0.5, 0 over three scenarios.
+    expect(s?.scoreInterval?.n).toBe(3);
+    expect(s?.scoreInterval?.mean).toBeCloseTo(1 / 3, 12);
+    // t(0.975, 2) × sd / √3 ≈ 0.72 reaches past both ends of [0, 1]: the interval is cut there.
+    expect(s?.scoreInterval?.low).toBe(0);
+    expect(s?.scoreInterval?.high).toBe(1);
+    // Two attempts per scenario (the cancelled one does not count): pass@1 = mean of c/n.
+    expect(s?.passAtK).toHaveLength(2);
+    expect(s?.passAtK[0]).toBeCloseTo((0.5 + 0.5 + 0) / 3, 12);
+    expect(s?.passAtK[1]).toBeCloseTo((1 + 1 + 0) / 3, 12);
+    expect(s?.passHatK[1]).toBeCloseTo(0, 12);
   });
 });
