@@ -6,7 +6,7 @@ import type Dockerode from "dockerode";
 import * as tar from "tar";
 import type { Task } from "../benchmarks/task.js";
 import { EnvironmentError, errorMessage } from "../core/errors.js";
-import { execResultOf, execScript, parseExecReport } from "./exec-script.js";
+import { cancelledResult, execResultOf, execScript, parseExecReport } from "./exec-script.js";
 import { npmInstallIn } from "./npm-in-sandbox.js";
 import {
   type Backend,
@@ -418,7 +418,7 @@ class DockerSandbox implements Sandbox {
         throw new SandboxError(`output path must be under ${LOGS}: ${p}`);
       }
     }
-    if (req.signal?.aborted) return cancelled(started);
+    if (req.signal?.aborted) return cancelledResult(started);
     await this.setNetwork(req.network);
     const dir = `${RLI_DIR}/${++this.execs}`;
     const files: { path: string; content: string; mode: number }[] = [];
@@ -464,7 +464,7 @@ class DockerSandbox implements Sandbox {
     ]);
     if (outcome.kind === "cancelled") {
       (stream as unknown as { destroy?: () => void }).destroy?.();
-      return cancelled(started);
+      return cancelledResult(started);
     }
     if (outcome.kind === "stuck") {
       (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -675,16 +675,6 @@ function abortOf(signal: AbortSignal | undefined): Promise<void> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function cancelled(started: number): ExecResult {
-  return {
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    cancelled: true,
-    durationMs: performance.now() - started,
-  };
 }
 
 async function isDir(path: string): Promise<boolean> {

@@ -99,6 +99,17 @@ export function parseExecReport(
   return null;
 }
 
+/** The result of a command that was cancelled before it ended (or before it started). */
+export function cancelledResult(started: number): ExecResult {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    cancelled: true,
+    durationMs: performance.now() - started,
+  };
+}
+
 /** Map a script's exit report to an ExecResult. `timeout` exits 124 (TERM) or 137 (KILL) at the deadline. */
 export function execResultOf(
   report: { code: number; elapsedMs: number },

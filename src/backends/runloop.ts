@@ -11,7 +11,13 @@ import { extractTarGz } from "../core/untar.js";
 import type { RunloopClient } from "../runloop/client.js";
 import { isNotFound, RunloopApiError, RunloopPollTimeoutError } from "../runloop/errors.js";
 import type { BlueprintView } from "../runloop/schemas.js";
-import { execResultOf, execScript, parseExecReport, shellQuote } from "./exec-script.js";
+import {
+  cancelledResult,
+  execResultOf,
+  execScript,
+  parseExecReport,
+  shellQuote,
+} from "./exec-script.js";
 import { npmInstallIn } from "./npm-in-sandbox.js";
 import {
   type Backend,
@@ -632,16 +638,6 @@ class RunloopSandbox implements Sandbox {
     // What an agent left in /logs is not trusted: links, devices and escaping paths are skipped.
     await extractTarGz(local, this.req.logsDir);
   }
-}
-
-function cancelledResult(started: number): ExecResult {
-  return {
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    cancelled: true,
-    durationMs: performance.now() - started,
-  };
 }
 
 async function isDir(path: string): Promise<boolean> {

@@ -1,11 +1,2 @@
-/** mulberry32: a seeded PRNG, so a test's "random" sequence is the same on every run and machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded PRNG the bootstrap uses: a test's "random" sequence is the same on every run. */
+export { seededRandom as mulberry32 } from "../../src/report/stats.js";
