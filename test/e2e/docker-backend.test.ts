@@ -213,6 +213,21 @@ describe.each([
   });
 });
 
+/** A task that passes with its solution, in an image of its own. */
+const fineTask = (name: string) =>
+  writeTask(join(bench, name), {
+    dockerfile: dockerfile(LABEL, `RUN echo ${name} > /fine`),
+    solve: "cp /fine /app/fine",
+    test: "if [ -s /app/fine ]; then echo 1 > /logs/verifier/reward.txt; fi",
+  });
+/** A task whose solution marks /logs/agent/sleeping, then sleeps past the test. */
+const sleepyTask = (name: string) =>
+  writeTask(join(bench, name), {
+    dockerfile: dockerfile(LABEL, "RUN touch /sleepy"),
+    solve: "touch /logs/agent/sleeping\nsleep 600",
+    test: "",
+  });
+
 describe("docker backend limits", { timeout: 110_000 }, () => {
   it("applies the task's cpus and memory_mb to its container, and says when storage_mb cannot be", async () => {
     // The solution reads its own cgroup limits (v2 files, else v1) into /app; the test checks them.
@@ -240,21 +255,6 @@ describe("docker backend limits", { timeout: 110_000 }, () => {
 });
 
 describe("docker backend failures", { timeout: 110_000 }, () => {
-  /** A task that passes with its solution, in an image of its own. */
-  const fineTask = (name: string) =>
-    writeTask(join(bench, name), {
-      dockerfile: dockerfile(LABEL, `RUN echo ${name} > /fine`),
-      solve: "cp /fine /app/fine",
-      test: "if [ -s /app/fine ]; then echo 1 > /logs/verifier/reward.txt; fi",
-    });
-  /** A task whose solution marks /logs/agent/sleeping, then sleeps past the test. */
-  const sleepyTask = (name: string) =>
-    writeTask(join(bench, name), {
-      dockerfile: dockerfile(LABEL, "RUN touch /sleepy"),
-      solve: "touch /logs/agent/sleeping\nsleep 600",
-      test: "",
-    });
-
   it("a Dockerfile that fails to build: its trials are infra_error with the build log kept, the others pass", async () => {
     const broken = await writeTask(join(bench, "broken-build"), {
       dockerfile: dockerfile(LABEL, "RUN echo building-broken-image && exit 3"),
@@ -461,18 +461,7 @@ describe("docker backend, resume after kill -9", { timeout: 110_000 }, () => {
 
 describe("docker backend, a second Ctrl-C", { timeout: 110_000 }, () => {
   it("exits at once but removes the job's containers first", async () => {
-    const tasks = [
-      await writeTask(join(bench, "twice-1"), {
-        dockerfile: dockerfile(LABEL, "RUN touch /twice"),
-        solve: "touch /logs/agent/sleeping\nsleep 600",
-        test: "",
-      }),
-      await writeTask(join(bench, "twice-2"), {
-        dockerfile: dockerfile(LABEL, "RUN touch /twice"),
-        solve: "touch /logs/agent/sleeping\nsleep 600",
-        test: "",
-      }),
-    ];
+    const tasks = [await sleepyTask("twice-1"), await sleepyTask("twice-2")];
     let jobId = "";
     let running = 0;
     const { r } = await runJob(["--agent", "oracle", "--scenarios", ...tasks], {
