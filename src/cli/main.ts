@@ -3,9 +3,11 @@ import { Command, CommanderError } from "commander";
 import { EXIT } from "../core/errors.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerCleanup } from "./commands/cleanup.js";
+import { registerCompare } from "./commands/compare.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerList } from "./commands/list.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerReport } from "./commands/report.js";
 import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerSummary } from "./commands/summary.js";
@@ -78,6 +80,8 @@ Errors are one line on stderr ("Error: ..."); exit codes: 0 ok, 1 failure, 2 bad
   registerCancel(bmj, io, exit);
   registerCleanup(bmj, io, exit);
   registerResume(bmj, io, exit);
+  registerReport(bmj, io, exit);
+  registerCompare(bmj, io, exit);
   registerCompletion(program, io, exit);
   return program;
 }

@@ -77,13 +77,35 @@ export function metadataPairs(values: readonly string[]): Record<string, string>
 export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export function outputFormat(value: string): OutputFormat {
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(value)) {
-    throw new UsageError(
-      `Unknown output format: ${value}. Valid options: ${OUTPUT_FORMATS.join(", ")}`,
-    );
+/** `summary` also writes JUnit XML (one testcase per trial) and Markdown (a CI step summary). */
+export const SUMMARY_FORMATS = [...OUTPUT_FORMATS, "junit", "markdown"] as const;
+export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
+
+export function outputFormat(value: string): OutputFormat;
+export function outputFormat<T extends string>(value: string, allowed: readonly T[]): T;
+export function outputFormat(value: string, allowed: readonly string[] = OUTPUT_FORMATS): string {
+  if (!allowed.includes(value)) {
+    throw new UsageError(`Unknown output format: ${value}. Valid options: ${allowed.join(", ")}`);
   }
-  return value as OutputFormat;
+  return value;
+}
+
+/** A score threshold in [0, 1], e.g. --fail-under. */
+export function unitScore(flag: string, value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`${flag} must be a score from 0 to 1, got "${value}"`);
+  }
+  return n;
+}
+
+/** A bootstrap seed: an integer from 0 to 2^32 − 1. */
+export function seedOf(flag: string, value: string): number {
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || n > 0xffffffff) {
+    throw new UsageError(`${flag} must be an integer from 0 to 4294967295, got "${value}"`);
+  }
+  return n;
 }
 
 export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

@@ -5,6 +5,10 @@ export const EXIT = {
   usage: 2,
   /** `watch`: the job it followed was cancelled. */
   cancelled: 3,
+  /** `--fail-under`: an agent's mean score is below the threshold. */
+  belowThreshold: 4,
+  /** `--fail-if-worse-than`: an agent is decisively worse than in the baseline job. */
+  worseThanBaseline: 5,
   interrupted: 130,
 } as const;
 

@@ -57,6 +57,24 @@ export const ScenarioOutcomeSchema = z.object({
 
 const nullableNumber = z.number().nullable();
 
+const IntervalSchema = z.object({
+  mean: z.number(),
+  low: z.number(),
+  high: z.number(),
+  n_scenarios: z.number().int().positive(),
+  method: z
+    .enum(["t_over_scenarios", "cluster_bootstrap"])
+    .describe(
+      "A t-interval over scenario means, or (summary --bootstrap) a percentile cluster bootstrap",
+    ),
+  seed: z
+    .number()
+    .int()
+    .optional()
+    .describe("The bootstrap's seed: the same seed gives the same interval"),
+  iterations: z.number().int().positive().optional(),
+});
+
 export const RliAgentSummarySchema = z
   .object({
     n_trials: z.number().int().nonnegative(),
@@ -79,17 +97,22 @@ export const RliAgentSummarySchema = z
       .nonnegative()
       .describe("Trials run again after an infrastructure error (--max-retries)"),
     n_retried_passed: z.number().int().nonnegative().describe("Of those, how many passed"),
-    score_ci_95: z
+    score_ci_95: IntervalSchema.nullable().describe(
+      "Mean score (unscored as 0, cancelled left out) with its 95% interval over scenarios (attempts averaged per scenario first)",
+    ),
+    score_excluding_infra_ci_95: IntervalSchema.nullable().describe(
+      "The same with infrastructure errors left out too; null when no trial is left",
+    ),
+    p90_duration_ms: nullableNumber.describe("90th percentile of trial durations (nearest rank)"),
+    scenarios: z
       .object({
-        mean: z.number(),
-        low: z.number(),
-        high: z.number(),
-        n_scenarios: z.number().int().positive(),
+        n_always_pass: z.number().int().nonnegative(),
+        n_always_fail: z.number().int().nonnegative(),
+        flaky: z
+          .array(z.string())
+          .describe("Scenarios that passed on some attempts and failed on others"),
       })
-      .nullable()
-      .describe(
-        "Mean score (unscored as 0, cancelled left out) with its 95% t-interval over scenarios (attempts averaged per scenario first)",
-      ),
+      .describe("Per scenario over its attempts (cancels and infrastructure errors left out)"),
     pass_at_k: z
       .record(z.string(), z.number())
       .describe("k → pass@k (unbiased estimator), k = 1 .. the fewest attempts of any scenario"),
@@ -183,6 +206,16 @@ export const BenchmarkJobViewSchema = z
       .optional(),
     benchmark_outcomes: z.array(BenchmarkOutcomeSchema).optional(),
     in_progress_runs: z.array(InProgressRunSchema).optional(),
+    rli_scenarios: z
+      .object({
+        flaky_for_every_agent: z
+          .array(z.string())
+          .describe("Passed and failed across attempts for every agent: likely a broken scenario"),
+        failed_by_every_agent: z
+          .array(z.string())
+          .describe("With two or more agents, scenarios no agent passed"),
+      })
+      .optional(),
     rli_job: z
       .object({
         schema_version: z.literal(SCHEMA_VERSION),

@@ -1,7 +1,9 @@
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../core/schemas.js";
 import type { AgentConfigSchema, BenchmarkJobView } from "../core/view-schema.js";
-import { type AgentSummary, summarizeByAgent } from "./summary.js";
+import { type AgentConsistency, flakyReport, scenarioMatrix } from "./flaky.js";
+import type { Interval } from "./stats.js";
+import { type AgentSummary, type IntervalMethod, summarizeByAgent } from "./summary.js";
 
 type AgentConfig = import("zod").infer<typeof AgentConfigSchema>;
 
@@ -48,7 +50,22 @@ function rliTrial(r: TrialResult, jobDir: string) {
   };
 }
 
-function rliSummary(s: AgentSummary) {
+function intervalJson(i: Interval | null, method: IntervalMethod) {
+  if (i === null) return null;
+  const { mean, low, high, n } = i;
+  return method.bootstrap === undefined
+    ? { mean, low, high, n_scenarios: n, method: "t_over_scenarios" as const }
+    : {
+        mean,
+        low,
+        high,
+        n_scenarios: n,
+        method: "cluster_bootstrap" as const,
+        ...method.bootstrap,
+      };
+}
+
+function rliSummary(s: AgentSummary, consistency: AgentConsistency, method: IntervalMethod) {
   return {
     n_trials: s.total,
     n_passed: s.passed,
@@ -66,15 +83,14 @@ function rliSummary(s: AgentSummary) {
     n_unknown_cost: s.unknownCost,
     n_retried: s.retried,
     n_retried_passed: s.retriedPassed,
-    score_ci_95:
-      s.scoreInterval === null
-        ? null
-        : {
-            mean: s.scoreInterval.mean,
-            low: s.scoreInterval.low,
-            high: s.scoreInterval.high,
-            n_scenarios: s.scoreInterval.n,
-          },
+    score_ci_95: intervalJson(s.scoreInterval, method),
+    score_excluding_infra_ci_95: intervalJson(s.scoreIntervalExcludingInfra, method),
+    p90_duration_ms: s.p90DurationMs,
+    scenarios: {
+      n_always_pass: consistency.alwaysPass.length,
+      n_always_fail: consistency.alwaysFail.length,
+      flaky: consistency.flaky,
+    },
     pass_at_k: Object.fromEntries(s.passAtK.map((v, i) => [String(i + 1), v])),
     pass_hat_k: Object.fromEntries(s.passHatK.map((v, i) => [String(i + 1), v])),
   };
@@ -127,6 +143,8 @@ export interface ViewInput {
   results: readonly TrialResult[];
   /** Whether the runner process is alive: null when it runs on another host. */
   runnerAlive: boolean | null;
+  /** How the per-agent intervals are made (default: t over scenarios). */
+  intervals?: IntervalMethod;
   /** Trials running now, per agent label (from the event log); absent counts as 0. */
   running?: ReadonlyMap<string, number>;
   nowMs?: number;
@@ -151,7 +169,9 @@ export function toBenchmarkJobView(input: ViewInput) {
     if (list) list.push(r);
     else byAgent.set(label, [r]);
   }
-  const summaries = summarizeByAgent(job.spec.agents, input.results);
+  const method = input.intervals ?? {};
+  const summaries = summarizeByAgent(job.spec.agents, input.results, method);
+  const flaky = flakyReport(scenarioMatrix(job.spec.agents, input.results));
   const outcomes: NonNullable<BenchmarkJobView["benchmark_outcomes"]> = [];
   const inProgress: NonNullable<BenchmarkJobView["in_progress_runs"]> = [];
   job.spec.agents.forEach((agent, i) => {
@@ -198,7 +218,7 @@ export function toBenchmarkJobView(input: ViewInput) {
         : {}),
       duration_ms: end - createMs,
       scenario_outcomes: scenarioOutcomes,
-      rli_summary: rliSummary(summaries[i]!),
+      rli_summary: rliSummary(summaries[i]!, flaky.perAgent[i]!, method),
     });
   });
   const view = {
@@ -227,6 +247,14 @@ export function toBenchmarkJobView(input: ViewInput) {
     },
     benchmark_outcomes: outcomes,
     in_progress_runs: inProgress,
+    ...(outcomes.length > 0
+      ? {
+          rli_scenarios: {
+            flaky_for_every_agent: flaky.flakyForEveryAgent,
+            failed_by_every_agent: flaky.failedByEveryAgent,
+          },
+        }
+      : {}),
     rli_job: {
       schema_version: job.schema_version,
       created_at: job.created_at,

@@ -169,23 +169,7 @@ export function clusterBootstrap(
   scores: readonly { scenario: string; score: number }[],
   opts: { seed: number; iterations?: number; level?: number },
 ): Interval | null {
-  const means = clusterMeans(scores);
-  const n = means.length;
-  if (n === 0) return null;
-  const mean = means.reduce((a, b) => a + b, 0) / n;
-  const iterations = opts.iterations ?? 10_000;
-  const level = opts.level ?? 0.95;
-  const random = seededRandom(opts.seed);
-  const draws = new Float64Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += means[Math.floor(random() * n)] as number;
-    draws[i] = sum / n;
-  }
-  draws.sort();
-  const at = (q: number) =>
-    draws[Math.min(iterations - 1, Math.max(0, Math.floor(q * iterations)))];
-  return { mean, low: at((1 - level) / 2) as number, high: at(1 - (1 - level) / 2) as number, n };
+  return bootstrapMean(clusterMeans(scores), opts);
 }
 
 /**
@@ -217,4 +201,65 @@ export function holm(pValues: readonly number[]): number[] {
     adjusted[i] = running;
   });
   return adjusted;
+}
+
+/**
+ * A percentile bootstrap of the mean of `values` (one per scenario: a score, or a paired difference),
+ * resampled with replacement from `seed`: the same seed gives the same interval. Null without values.
+ */
+export function bootstrapMean(
+  values: readonly number[],
+  opts: { seed: number; iterations?: number; level?: number },
+): Interval | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const iterations = opts.iterations ?? 10_000;
+  const level = opts.level ?? 0.95;
+  const random = seededRandom(opts.seed);
+  const draws = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += values[Math.floor(random() * n)] as number;
+    draws[i] = sum / n;
+  }
+  draws.sort();
+  const at = (q: number) =>
+    draws[Math.min(iterations - 1, Math.max(0, Math.floor(q * iterations)))] as number;
+  return { mean, low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), n };
+}
+
+/**
+ * The paired sign-flip (randomization) test of "no difference": under the null each difference is as
+ * likely negative as positive, so p = share of sign patterns whose |sum| reaches the observed |sum|.
+ * Exact (every pattern) up to `exactUpTo` non-zero differences, else `iterations` random patterns from
+ * `seed`, counted as (1 + hits) / (iterations + 1). 1 when every difference is 0.
+ */
+export function signFlipTest(
+  diffs: readonly number[],
+  opts: { seed: number; iterations?: number; exactUpTo?: number },
+): number {
+  const d = diffs.filter((x) => x !== 0);
+  const n = d.length;
+  if (n === 0) return 1;
+  const observed = Math.abs(d.reduce((a, b) => a + b, 0)) - 1e-9;
+  if (n <= (opts.exactUpTo ?? 16)) {
+    let hits = 0;
+    const patterns = 2 ** n;
+    for (let mask = 0; mask < patterns; mask++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += mask & (1 << j) ? -(d[j] as number) : (d[j] as number);
+      if (Math.abs(sum) >= observed) hits++;
+    }
+    return hits / patterns;
+  }
+  const iterations = opts.iterations ?? 10_000;
+  const random = seededRandom(opts.seed);
+  let hits = 0;
+  for (let i = 0; i < iterations; i++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += random() < 0.5 ? -(d[j] as number) : (d[j] as number);
+    if (Math.abs(sum) >= observed) hits++;
+  }
+  return Math.min(1, (1 + hits) / (iterations + 1));
 }

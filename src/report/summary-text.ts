@@ -1,7 +1,18 @@
 import type { TrialDigest } from "../core/digest.js";
+import { agentLabel } from "../core/ids.js";
 import type { JobDoc, TrialStatus } from "../core/schemas.js";
+import {
+  allPairs,
+  type Comparison,
+  compareMany,
+  pairScenarios,
+  sidesOfJob,
+  verdict,
+} from "./compare.js";
+import { type FlakyReport, flakyReport, scenarioMatrix } from "./flaky.js";
 import { formatDuration, NO_COLOR, type Paint, sanitize } from "./format.js";
-import { type AgentSummary, summarizeByAgent } from "./summary.js";
+import type { Interval } from "./stats.js";
+import { type AgentSummary, type IntervalMethod, summarizeByAgent } from "./summary.js";
 import { resultsTable } from "./text.js";
 
 /** Under a minute with a decimal (`0.4s`, `12.3s`); longer as `1m 5s`. */
@@ -54,22 +65,33 @@ function label(s: AgentSummary): string {
   return l.length > 28 ? `${l.slice(0, 25)}...` : l;
 }
 
+/** `0.643 [0.412, 0.874]`; over a single scenario, which has no interval, `1.000 (1 scenario)`; `-` without trials. */
+export function formatInterval(i: Interval | null): string {
+  if (i === null) return "-";
+  if (i.n < 2) return `${i.mean.toFixed(3)} (1 scenario)`;
+  return `${i.mean.toFixed(3)} [${i.low.toFixed(3)}, ${i.high.toFixed(3)}]`;
+}
+
 /**
- * Our columns after Runloop's table: mean score (unscored trials count as 0), median duration, tokens
- * (input incl. cache reads / output) and cost where known, and the errors by kind.
+ * Our columns after Runloop's table: the mean score (unscored trials count as 0) with its 95% interval,
+ * the same with infrastructure errors left out, median and p90 duration, tokens (input incl. cache
+ * reads / output) and cost where known, and the errors by kind.
  */
 export function detailsTable(summaries: readonly AgentSummary[], paint: Paint = NO_COLOR): string {
   const head =
     "Agent".padEnd(30) +
-    "Mean score".padStart(10) +
-    "Median time".padStart(13) +
+    "Score [95% CI]".padEnd(22) +
+    "Excl. infra".padStart(11) +
+    "Median".padStart(9) +
+    "p90".padStart(9) +
     "Tokens in/out".padStart(17) +
     "Cost".padStart(11) +
     "  Errors";
   const lines = ["", paint.bold(head), "-".repeat(head.length)];
   for (const s of summaries) {
-    const mean = s.meanScoreErrorsAsZero === null ? "-" : s.meanScoreErrorsAsZero.toFixed(3);
-    const median = s.medianDurationMs === null ? "-" : formatElapsed(s.medianDurationMs);
+    const time = (ms: number | null) => (ms === null ? "-" : formatElapsed(ms));
+    const excluding =
+      s.scoreIntervalExcludingInfra === null ? "-" : s.scoreIntervalExcludingInfra.mean.toFixed(3);
     const input =
       s.inputTokens === null && s.cacheReadTokens === null
         ? null
@@ -81,8 +103,10 @@ export function detailsTable(summaries: readonly AgentSummary[], paint: Paint = 
     const errors = errorsByKind(s);
     lines.push(
       label(s).padEnd(30) +
-        mean.padStart(10) +
-        median.padStart(13) +
+        formatInterval(s.scoreInterval).padEnd(22) +
+        excluding.padStart(11) +
+        time(s.medianDurationMs).padStart(9) +
+        time(s.p90DurationMs).padStart(9) +
         tokens.padStart(17) +
         formatCost(s).padStart(11) +
         `  ${errors === "-" ? paint.dim(errors) : paint.red(errors)}`,
@@ -100,12 +124,116 @@ export function detailsTable(summaries: readonly AgentSummary[], paint: Paint = 
   return `${lines.join("\n")}\n`;
 }
 
+/** Which k to show of 1..most: 1, 2, 3, 5, 10, 20, 50, 100 and the largest, at most eight columns. */
+export function shownK(most: number): number[] {
+  const ks = [1, 2, 3, 5, 10, 20, 50, 100].filter((k) => k < most);
+  return [...ks.slice(0, 7), most];
+}
+
+/** pass@k and pass^k per agent, when some scenario had more than one attempt; "" otherwise. */
+export function passAtKTable(summaries: readonly AgentSummary[], paint: Paint = NO_COLOR): string {
+  const most = Math.max(0, ...summaries.map((s) => s.passAtK.length));
+  if (most < 2) return "";
+  const ks = shownK(most);
+  const head = "pass@k (pass^k)".padEnd(30) + ks.map((k) => `k=${k}`.padEnd(15)).join("");
+  const lines = ["", paint.bold(head.trimEnd())];
+  for (const s of summaries) {
+    const cells = ks.map((k) =>
+      k <= s.passAtK.length
+        ? `${s.passAtK[k - 1]!.toFixed(3)} (${s.passHatK[k - 1]!.toFixed(3)})`.padEnd(15)
+        : "-".padEnd(15),
+    );
+    lines.push((label(s).padEnd(30) + cells.join("")).trimEnd());
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** How the intervals were made, in one dim line. */
+export function intervalNote(summaries: readonly AgentSummary[], method: IntervalMethod): string {
+  const n = Math.max(0, ...summaries.map((s) => s.scoreInterval?.n ?? 0));
+  const how =
+    method.bootstrap === undefined
+      ? "t-interval"
+      : `cluster bootstrap (seed ${method.bootstrap.seed}, ${method.bootstrap.iterations} draws)`;
+  return `Score: errors count as 0; Excl. infra leaves infrastructure errors out.\n95% CI: ${how} over ${n} scenario${n === 1 ? "" : "s"}, attempts averaged per scenario first.`;
+}
+
+const listed = (ids: readonly string[], most = 5): string =>
+  ids.length <= most
+    ? ids.map(sanitize).join(", ")
+    : `${ids.slice(0, most).map(sanitize).join(", ")} and ${ids.length - most} more`;
+
+/** Always-pass / always-fail / flaky per agent and the scenarios that look broken; "" when nothing to say. */
+export function scenariosText(report: FlakyReport, paint: Paint = NO_COLOR): string {
+  const lines: string[] = [];
+  if (report.repeated) {
+    for (const a of report.perAgent) {
+      const l = sanitize(a.agent);
+      const flaky = a.flaky.length > 0 ? `: ${listed(a.flaky)}` : "";
+      lines.push(
+        `  ${(l.length > 28 ? `${l.slice(0, 25)}...` : l).padEnd(28)}${a.alwaysPass.length} always pass, ${a.alwaysFail.length} always fail, ${a.flaky.length} flaky${flaky}`,
+      );
+    }
+  }
+  if (report.flakyForEveryAgent.length > 0) {
+    lines.push(
+      paint.yellow(`  Flaky for every agent (likely broken): ${listed(report.flakyForEveryAgent)}`),
+    );
+  }
+  if (report.failedByEveryAgent.length > 0) {
+    lines.push(`  Failed by every agent: ${listed(report.failedByEveryAgent)}`);
+  }
+  if (lines.length === 0) return "";
+  return `\nScenarios over their attempts (cancels and infrastructure errors left out):\n${lines.join("\n")}\n`;
+}
+
+/** The verdict of each pair of agents, Holm-adjusted when there are several; "" for one agent. */
+export function comparisonsText(comparisons: readonly Comparison[]): string {
+  if (comparisons.length === 0) return "";
+  const head =
+    comparisons.length === 1
+      ? "Comparison (paired by scenario):"
+      : `Comparisons (paired by scenario; p-values Holm-adjusted over ${comparisons.length}):`;
+  const lines = comparisons.map(
+    (c) =>
+      `  ${sanitize(verdict(c))}${c.excluded.onlyA.length + c.excluded.onlyB.length > 0 ? ` (on the ${c.diff.n} scenarios both have)` : ""}`,
+  );
+  return `\n${head}\n${lines.join("\n")}\n`;
+}
+
 export interface SummaryOptions {
   extended: boolean;
   paint?: Paint;
   /** Trials running now per agent label, for a running job. */
   running?: ReadonlyMap<string, number>;
   nowMs?: number;
+  /** How intervals are made (default: t over scenarios). */
+  intervals?: IntervalMethod;
+  /** Seed and draws of whatever the comparisons draw at random (default DEFAULT_BOOTSTRAP). */
+  random?: { seed: number; iterations: number };
+}
+
+/** The default seed and draws of every bootstrap: fixed, so the same results always read the same. */
+export const DEFAULT_BOOTSTRAP = { seed: 1, iterations: 10_000 } as const;
+
+/** Every pair of the job's agents that share a scenario, compared (Holm-adjusted); [] for one agent. */
+export function jobComparisons(
+  job: JobDoc,
+  results: readonly TrialDigest[],
+  bootstrap: { seed: number; iterations: number } = DEFAULT_BOOTSTRAP,
+): Comparison[] {
+  const sides = sidesOfJob({ id: job.id, agents: job.spec.agents.map(agentLabel), results }).filter(
+    (s) => s.trials.some((t) => t.status !== "cancelled"),
+  );
+  const pairs = allPairs(sides).filter(([a, b]) => {
+    try {
+      pairScenarios(a, b, true);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return compareMany(pairs, { ...bootstrap, commonOnly: true });
 }
 
 /** Progress of a running job, as Runloop's summary showed it before the job ended. */
@@ -156,8 +284,22 @@ export function summaryText(
     parts.push(`\n${paint.dim("So far:")}\n`);
   }
   parts.push(resultsTable(job, results, paint, opts.extended));
-  const summaries = summarizeByAgent(job.spec.agents, results);
-  if (summaries.some((s) => s.total > 0)) parts.push(detailsTable(summaries, paint));
+  const method = opts.intervals ?? {};
+  const summaries = summarizeByAgent(job.spec.agents, results, method);
+  if (summaries.some((s) => s.total > 0)) {
+    parts.push(detailsTable(summaries, paint));
+    parts.push(passAtKTable(summaries, paint));
+    parts.push(
+      `\n${intervalNote(summaries, method)
+        .split("\n")
+        .map((l) => paint.dim(l))
+        .join("\n")}\n`,
+    );
+    parts.push(scenariosText(flakyReport(scenarioMatrix(job.spec.agents, results)), paint));
+    if (job.state !== "running") {
+      parts.push(comparisonsText(jobComparisons(job, results, opts.random)));
+    }
+  }
   if (job.state === "failed" && job.failure_reason && results.length > 0) {
     parts.push(`\n${paint.red(`Job failed: ${sanitize(job.failure_reason)}`)}\n`);
   }

@@ -2,7 +2,12 @@ import { TRIAL_STATUSES } from "../core/constants.js";
 import { retriesOf, type TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, TrialStatus } from "../core/schemas.js";
-import { clusteredInterval, type Interval, passAtK, passHatK } from "./stats.js";
+import { clusterBootstrap, clusteredInterval, type Interval, passAtK, passHatK } from "./stats.js";
+
+/** How the per-agent intervals are made: a t-interval over scenarios (default) or a seeded cluster bootstrap. */
+export interface IntervalMethod {
+  bootstrap?: { seed: number; iterations: number };
+}
 
 /** Per-agent counts behind Runloop's results table and our own columns. */
 export interface AgentSummary {
@@ -21,6 +26,8 @@ export interface AgentSummary {
   /** Mean with unscored trials counted as 0 (Harbor's and Runloop's server-side convention). */
   meanScoreErrorsAsZero: number | null;
   medianDurationMs: number | null;
+  /** 90th percentile of the trials' durations (nearest rank). */
+  p90DurationMs: number | null;
   /** Token sums over trials that reported them; null when none did (never 0 for unknown). */
   inputTokens: number | null;
   cacheReadTokens: number | null;
@@ -38,6 +45,11 @@ export interface AgentSummary {
    * scenario; null without trials.
    */
   scoreInterval: Interval | null;
+  /**
+   * The same with infrastructure errors left out as well (they say nothing about the agent); null when
+   * no trial is left.
+   */
+  scoreIntervalExcludingInfra: Interval | null;
   /** pass@k for k = 1..K (index k − 1), K the fewest attempts any scenario had; averaged over scenarios. */
   passAtK: number[];
   /** pass^k likewise: the chance that k attempts all pass. */
@@ -82,17 +94,33 @@ function sumKnown(values: readonly (number | null)[]): number | null {
   return sum;
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+function median(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The nearest-rank percentile q (0 < q ≤ 1) of sorted values; null when there are none. */
+export function percentile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!;
+}
+
+/** The mean score of these trials (unscored as 0) with its scenario-clustered interval, cut to [0, 1]. */
+function intervalOf(trials: readonly TrialDigest[], method: IntervalMethod): Interval | null {
+  const scores = trials.map((r) => ({ scenario: r.scenario_id, score: r.score ?? 0 }));
+  return withinUnit(
+    method.bootstrap === undefined
+      ? clusteredInterval(scores)
+      : clusterBootstrap(scores, method.bootstrap),
+  );
 }
 
 /** Summaries per agent, in the job's agent order (agents with no results yet included). */
 export function summarizeByAgent(
   agents: readonly AgentRef[],
   results: readonly TrialDigest[],
+  method: IntervalMethod = {},
 ): AgentSummary[] {
   return agents.map((agent) => {
     const label = agentLabel(agent);
@@ -104,6 +132,8 @@ export function summarizeByAgent(
     for (const r of mine) byStatus[r.status]++;
     const scores = mine.flatMap((r) => (r.score === null ? [] : [r.score]));
     const sum = scores.reduce((a, b) => a + b, 0);
+    const durations = mine.map((r) => r.duration_ms).sort((a, b) => a - b);
+    const counted = mine.filter((r) => r.status !== "cancelled");
     return {
       agent,
       label,
@@ -114,7 +144,8 @@ export function summarizeByAgent(
       byStatus,
       meanScore: scores.length === 0 ? null : sum / scores.length,
       meanScoreErrorsAsZero: mine.length === 0 ? null : sum / mine.length,
-      medianDurationMs: median(mine.map((r) => r.duration_ms)),
+      medianDurationMs: median(durations),
+      p90DurationMs: percentile(durations, 0.9),
       inputTokens: sumKnown(mine.map((r) => r.usage.input_tokens)),
       cacheReadTokens: sumKnown(mine.map((r) => r.usage.cache_read_tokens)),
       cacheWriteTokens: sumKnown(mine.map((r) => r.usage.cache_write_tokens)),
@@ -123,12 +154,10 @@ export function summarizeByAgent(
       unknownCost: mine.filter((r) => r.usage.cost_usd === null).length,
       retried: mine.filter((r) => retriesOf(r) > 0).length,
       retriedPassed: mine.filter((r) => retriesOf(r) > 0 && r.status === "passed").length,
-      scoreInterval: withinUnit(
-        clusteredInterval(
-          mine
-            .filter((r) => r.status !== "cancelled")
-            .map((r) => ({ scenario: r.scenario_id, score: r.score ?? 0 })),
-        ),
+      scoreInterval: intervalOf(counted, method),
+      scoreIntervalExcludingInfra: intervalOf(
+        counted.filter((r) => r.status !== "infra_error"),
+        method,
       ),
       passAtK: atK(perScenario(mine), passAtK),
       passHatK: atK(perScenario(mine), passHatK),

@@ -28,20 +28,23 @@ import {
 } from "./paths.js";
 import { jobStatus, parseEvents, readJob, readResults } from "./read.js";
 
-/** Write a file so readers see the old or the new content, never a part (temp file, fsync, rename). */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/**
+ * Write a file so readers see the old or the new content, never a part (temp file, fsync, rename); the
+ * temp file is removed when anything fails. Store files are owner-only (0600); `mode` for others.
+ */
+export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, "w", 0o600);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await open(tmp, "wx", mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
 }

@@ -56,6 +56,18 @@ function parseRun(stdout: string): { view: ViewJson; trials: TrialJson[] } {
 const scoresByTrial = (trials: TrialJson[]): Record<string, number | null> =>
   Object.fromEntries(trials.map((t) => [t.trial_id, t.score]));
 
+/** The verifier's output of the given trials (to say why a trial that should pass did not). */
+async function verifierOutput(jobDir: string, trials: TrialJson[]): Promise<string> {
+  const parts = await Promise.all(
+    trials.map(async (t) => {
+      const dir = join(jobDir, "trials", t.trial_id, "logs");
+      const read = (rel: string) => readFile(join(dir, rel), "utf8").catch(() => "(none)");
+      return `${t.trial_id}: ${t.status}\n--- verifier stdout\n${await read("verifier/test-stdout.txt")}\n--- verifier stderr\n${await read("verifier/test-stderr.txt")}`;
+    }),
+  );
+  return parts.join("\n");
+}
+
 /** The single line a bad input must leave on stderr (and nothing on stdout). */
 function expectOneErrorLine(r: CliResult, code: number, re: RegExp): void {
   expect(r.stdout).toBe("");
@@ -196,7 +208,8 @@ describe("run --backend runloop", () => {
 
     const oracle = trials.filter((t) => t.agent === "oracle");
     const nop = trials.filter((t) => t.agent === "nop");
-    expect(oracle.filter((t) => t.status !== "passed" || t.score !== 1)).toEqual([]);
+    const oracleMissed = oracle.filter((t) => t.status !== "passed" || t.score !== 1);
+    expect(oracleMissed, await verifierOutput(join(jobsDir, view.id), oracleMissed)).toEqual([]);
     expect(oracle).toHaveLength(STARTER_TASKS);
     expect(nop.filter((t) => t.status !== "failed" || t.score !== 0)).toEqual([]);
     expect(nop).toHaveLength(STARTER_TASKS);

@@ -188,9 +188,12 @@ describe("bash script", () => {
     [["rli", "bmj", "run", "--n-a"], ["--n-attempts"]],
     [
       ["rli", "bmj", "summary", "x", "-o", ""],
-      ["json", "text", "yaml"],
+      ["json", "junit", "markdown", "text", "yaml"],
     ],
-    [["rli", "bmj", "summary", "-o", "j"], ["json"]],
+    [
+      ["rli", "bmj", "summary", "-o", "j"],
+      ["json", "junit"],
+    ],
     [
       ["rli", "bmj", "watch", "x", "--output", ""],
       ["json", "text"],
@@ -291,7 +294,13 @@ zpty -d z
   it.skipIf(!hasCommand("zsh"))("completes commands, flags, values and job ids in zsh", () => {
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);
-    expect(complete("rli bmj summary x -o ")).toEqual(["json", "text", "yaml"]);
+    expect(complete("rli bmj summary x -o ")).toEqual([
+      "json",
+      "junit",
+      "markdown",
+      "text",
+      "yaml",
+    ]);
     expect(complete("rli bmj run --agent ")).toEqual(SORTED_AGENTS);
     expect(complete("rli bmj summary ", { RLI_HOME: rliHome })).toEqual([
       "job_20240501_120000_abcdef",
@@ -333,7 +342,13 @@ describe("fish script", () => {
     expect(complete("rli ")).toEqual(["benchmark-job", "bmj", "completion", "help"]);
     expect(complete("rli bmj su")).toEqual(["summary"]);
     expect(complete("rli bmj run --ou")).toEqual(["--output"]);
-    expect(complete("rli bmj summary x -o ")).toEqual(["json", "text", "yaml"]);
+    expect(complete("rli bmj summary x -o ")).toEqual([
+      "json",
+      "junit",
+      "markdown",
+      "text",
+      "yaml",
+    ]);
     expect(complete("rli bmj run --agent ")).toEqual(SORTED_AGENTS);
     expect(complete("rli bmj run --agent oracle ")).toEqual(SORTED_AGENTS);
     expect(complete("rli bmj run --agent oracle --sandbox ")).toEqual(["bubblewrap", "none"]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  bootstrapMean,
   clusterBootstrap,
   clusteredInterval,
   holm,
@@ -7,6 +8,8 @@ import {
   mcnemarExact,
   passAtK,
   passHatK,
+  seededRandom,
+  signFlipTest,
   studentTCdf,
   tInterval,
   tQuantile,
@@ -146,5 +149,46 @@ describe("holm", () => {
     expect(adjusted[1]).toBeCloseTo(0.06, 12);
     expect(holm([])).toEqual([]);
     expect(holm([0.6, 0.9])).toEqual([1, 1]);
+  });
+});
+
+describe("signFlipTest", () => {
+  it("is exact for few differences: 2 / 2^n when all n agree, 1 when they cancel out", () => {
+    expect(signFlipTest([1, 1, 1, 1, 1, 1], { seed: 1 })).toBe(2 / 64);
+    expect(signFlipTest([0.5, 0.5, 0.5], { seed: 1 })).toBe(2 / 8);
+    expect(signFlipTest([1, -1], { seed: 1 })).toBe(1);
+    // Sums of ±0.5 ± 0.25: 0.75, 0.25, −0.25, −0.75; two reach |0.75|.
+    expect(signFlipTest([0.5, 0.25], { seed: 1 })).toBe(0.5);
+    expect(signFlipTest([0, 0, 0], { seed: 1 })).toBe(1);
+    expect(signFlipTest([], { seed: 1 })).toBe(1);
+  });
+
+  it("zeros do not count, and sampling agrees with exact enumeration and its seed", () => {
+    expect(signFlipTest([1, 1, 1, 0, 0], { seed: 1 })).toBe(2 / 8);
+    const random = seededRandom(3);
+    const diffs = Array.from({ length: 14 }, () => random() - 0.3);
+    const exact = signFlipTest(diffs, { seed: 1 });
+    const sampled = signFlipTest(diffs, { seed: 9, iterations: 20_000, exactUpTo: 0 });
+    expect(Math.abs(sampled - exact)).toBeLessThan(0.01);
+    expect(signFlipTest(diffs, { seed: 9, iterations: 20_000, exactUpTo: 0 })).toBe(sampled);
+  });
+});
+
+describe("bootstrapMean", () => {
+  it("is the mean with a percentile interval that its seed reproduces", () => {
+    const values = [0, 0.5, 1, 1, 0.25, 0.75, 1, 0];
+    const a = bootstrapMean(values, { seed: 42, iterations: 5000 })!;
+    expect(a.mean).toBeCloseTo(0.5625, 12);
+    expect(a.n).toBe(8);
+    expect(a.low).toBeLessThan(a.mean);
+    expect(a.high).toBeGreaterThan(a.mean);
+    expect(bootstrapMean(values, { seed: 42, iterations: 5000 })).toEqual(a);
+    expect(bootstrapMean([0.3, 0.3], { seed: 1 })).toEqual({
+      mean: 0.3,
+      low: 0.3,
+      high: 0.3,
+      n: 2,
+    });
+    expect(bootstrapMean([], { seed: 1 })).toBeNull();
   });
 });

@@ -184,11 +184,11 @@ describe("detailsTable", () => {
     const out = detailsTable(summarizeByAgent([ORACLE, NOP_M, NOP], results), NO_COLOR);
     expect(out).toMatchInlineSnapshot(`
       "
-      Agent                         Mean score  Median time    Tokens in/out       Cost  Errors
-      -----------------------------------------------------------------------------------------
-      oracle                             0.750         2.0s         2.3k/500    $0.0223  -
-      nop:m                              0.000         5.0s      1.50M/20.0k    $12.50*  agent_timeout 1, infra_error 1
-      nop                                    -            -                -          -  -
+      Agent                         Score [95% CI]        Excl. infra   Median      p90    Tokens in/out       Cost  Errors
+      ---------------------------------------------------------------------------------------------------------------------
+      oracle                        0.750 (1 scenario)          0.750     2.0s     3.0s         2.3k/500    $0.0223  -
+      nop:m                         0.000 (1 scenario)          0.000     5.0s    1m 1s      1.50M/20.0k    $12.50*  agent_timeout 1, infra_error 1
+      nop                           -                               -        -        -                -          -  -
       * cost unknown for some trials; the sum covers the others
       "
     `);
@@ -214,13 +214,13 @@ describe("detailsTable", () => {
     expect(detailsTable(summarizeByAgent([ORACLE], results), NO_COLOR)).not.toContain("Retried");
   });
 
-  it("has a header and dashes 89 characters wide and rows that line up with it", () => {
+  it("has a header and dashes 117 characters wide and rows that line up with it", () => {
     const lines = detailsTable(summarizeByAgent([ORACLE, NOP_M, NOP], results)).split("\n");
-    expect(lines[1]).toHaveLength(89);
-    expect(lines[2]).toBe("-".repeat(89));
+    expect(lines[1]).toHaveLength(117);
+    expect(lines[2]).toBe("-".repeat(117));
     // every cell before the errors column ends at the same place as its header
-    for (const l of lines.slice(3, 6)) expect(l.slice(0, 81).length).toBe(81);
-    expect(lines[3]?.slice(81)).toBe("  -");
+    for (const l of lines.slice(3, 6)) expect(l.slice(0, 109).length).toBe(109);
+    expect(lines[3]?.slice(109)).toBe("  -");
   });
 
   it("prints no footnote when every cost is known or every cost is unknown", () => {
@@ -230,7 +230,7 @@ describe("detailsTable", () => {
     const out = detailsTable(summarizeByAgent([NOP], unknown));
     expect(out).not.toContain("*");
     expect(out.split("\n")[3]).toBe(
-      `nop${" ".repeat(27)}     0.500         1.0s                -          -  -`,
+      `nop${" ".repeat(27)}0.500 (1 scenario)          0.500     1.0s     1.0s                -          -  -`,
     );
   });
 
@@ -263,7 +263,7 @@ describe("detailsTable", () => {
   it("paints the header bold, errors red, no errors dim and the footnote dim", () => {
     const out = detailsTable(summarizeByAgent([ORACLE, NOP_M], results), TAGS);
     const lines = out.split("\n");
-    expect(lines[1]).toMatch(/^<bold>Agent {25}Mean score.*Errors<\/bold>$/);
+    expect(lines[1]).toMatch(/^<bold>Agent {25}Score \[95% CI\].*Errors<\/bold>$/);
     expect(lines[3]?.endsWith("  <dim>-</dim>")).toBe(true);
     expect(lines[4]?.endsWith("  <red>agent_timeout 1, infra_error 1</red>")).toBe(true);
     expect(lines[5]).toBe("<dim>* cost unknown for some trials; the sum covers the others</dim>");
@@ -376,11 +376,20 @@ describe("summaryText", () => {
       oracle                                       40.0%         40.0%           20.0%       5
       nop (m)                                       0.0%          0.0%          100.0%       4
 
-      Agent                         Mean score  Median time    Tokens in/out       Cost  Errors
-      -----------------------------------------------------------------------------------------
-      oracle                             0.700         1.0s         3.5k/300   $0.0500*  agent_timeout 1
-      nop:m                              0.000         1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
+      Agent                         Score [95% CI]        Excl. infra   Median      p90    Tokens in/out       Cost  Errors
+      ---------------------------------------------------------------------------------------------------------------------
+      oracle                        0.700 [0.145, 1.000]        0.700     1.0s     1.0s         3.5k/300   $0.0500*  agent_timeout 1
+      nop:m                         0.000 [0.000, 0.000]        0.000     1.0s     1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
       * cost unknown for some trials; the sum covers the others
+
+      Score: errors count as 0; Excl. infra leaves infrastructure errors out.
+      95% CI: t-interval over 5 scenarios, attempts averaged per scenario first.
+
+      Scenarios over their attempts (cancels and infrastructure errors left out):
+        Failed by every agent: b/s1
+
+      Comparison (paired by scenario):
+        oracle ahead of nop:m by 75.0 points, 95% CI [-100.0, 100.0]: not decisive (p = 0.500); about 4 more scenarios would be needed (on the 2 scenarios both have)
       "
     `);
   });
@@ -408,11 +417,20 @@ describe("summaryText", () => {
         ! long-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...  CANCELED  cancelled
         ! b/gone                                              FAILED  agent_error: AgentExitError
 
-      Agent                         Mean score  Median time    Tokens in/out       Cost  Errors
-      -----------------------------------------------------------------------------------------
-      oracle                             0.700         1.0s         3.5k/300   $0.0500*  agent_timeout 1
-      nop:m                              0.000         1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
+      Agent                         Score [95% CI]        Excl. infra   Median      p90    Tokens in/out       Cost  Errors
+      ---------------------------------------------------------------------------------------------------------------------
+      oracle                        0.700 [0.145, 1.000]        0.700     1.0s     1.0s         3.5k/300   $0.0500*  agent_timeout 1
+      nop:m                         0.000 [0.000, 0.000]        0.000     1.0s     1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
       * cost unknown for some trials; the sum covers the others
+
+      Score: errors count as 0; Excl. infra leaves infrastructure errors out.
+      95% CI: t-interval over 5 scenarios, attempts averaged per scenario first.
+
+      Scenarios over their attempts (cancels and infrastructure errors left out):
+        Failed by every agent: b/s1
+
+      Comparison (paired by scenario):
+        oracle ahead of nop:m by 75.0 points, 95% CI [-100.0, 100.0]: not decisive (p = 0.500); about 4 more scenarios would be needed (on the 2 scenarios both have)
       "
     `);
   });
@@ -529,10 +547,13 @@ describe("summaryText", () => {
       nop (m)                                       0.0%        100.0%            0.0%       1
         ✗ add-test                                            score=0.0
 
-      Agent                         Mean score  Median time    Tokens in/out       Cost  Errors
-      -----------------------------------------------------------------------------------------
-      oracle                             1.000         1.0s          1.0k/10    $0.5000  -
-      nop:m                              0.000         1.0s                -          -  -
+      Agent                         Score [95% CI]        Excl. infra   Median      p90    Tokens in/out       Cost  Errors
+      ---------------------------------------------------------------------------------------------------------------------
+      oracle                        1.000 (1 scenario)          1.000     1.0s     1.0s          1.0k/10    $0.5000  -
+      nop:m                         0.000 (1 scenario)          0.000     1.0s     1.0s                -          -  -
+
+      Score: errors count as 0; Excl. infra leaves infrastructure errors out.
+      95% CI: t-interval over 1 scenario, attempts averaged per scenario first.
       "
     `);
   });

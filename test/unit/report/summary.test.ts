@@ -109,6 +109,7 @@ describe("summarizeByAgent", () => {
       meanScore: null,
       meanScoreErrorsAsZero: null,
       medianDurationMs: null,
+      p90DurationMs: null,
       inputTokens: null,
       cacheReadTokens: null,
       cacheWriteTokens: null,
@@ -118,6 +119,7 @@ describe("summarizeByAgent", () => {
       retried: 0,
       retriedPassed: 0,
       scoreInterval: null,
+      scoreIntervalExcludingInfra: null,
       passAtK: [],
       passHatK: [],
     });
@@ -225,5 +227,37 @@ describe("intervals and pass@k per agent", () => {
     expect(s?.passAtK[0]).toBeCloseTo((0.5 + 0.5 + 0) / 3, 12);
     expect(s?.passAtK[1]).toBeCloseTo((1 + 1 + 0) / 3, 12);
     expect(s?.passHatK[1]).toBeCloseTo(0, 12);
+  });
+
+  it("leaves infrastructure errors out of the second interval, and bootstraps from a seed on request", () => {
+    const at = (scenario: string, status: TrialStatus, score: number | null) =>
+      makeResult(ORACLE, status, score, { scenario_id: scenario });
+    const results = [
+      at("b/x", "passed", 1),
+      at("b/x", "infra_error", null),
+      at("b/y", "passed", 1),
+      at("b/z", "infra_error", null),
+      at("b/w", "failed", 0),
+    ];
+    const [s] = summarizeByAgent([ORACLE], results);
+    // Errors as 0: scenario means 0.5, 1, 0, 0. Infrastructure errors left out: 1, 1, 0 (b/z has none).
+    expect(s?.scoreInterval?.mean).toBeCloseTo(1.5 / 4, 12);
+    expect(s?.scoreInterval?.n).toBe(4);
+    expect(s?.scoreIntervalExcludingInfra?.mean).toBeCloseTo(2 / 3, 12);
+    expect(s?.scoreIntervalExcludingInfra?.n).toBe(3);
+    const boot = summarizeByAgent([ORACLE], results, { bootstrap: { seed: 5, iterations: 500 } });
+    expect(boot[0]?.scoreInterval?.mean).toBeCloseTo(1.5 / 4, 12);
+    expect(boot[0]?.scoreInterval).not.toEqual(s?.scoreInterval);
+    expect(
+      summarizeByAgent([ORACLE], results, { bootstrap: { seed: 5, iterations: 500 } }),
+    ).toEqual(boot);
+  });
+
+  it("takes the p90 duration by nearest rank", () => {
+    const results = Array.from({ length: 20 }, (_, i) =>
+      makeResult(ORACLE, "passed", 1, { duration_ms: (20 - i) * 100 }),
+    );
+    expect(summarizeByAgent([ORACLE], results)[0]?.p90DurationMs).toBe(1800);
+    expect(summarizeByAgent([ORACLE], results.slice(0, 1))[0]?.p90DurationMs).toBe(2000);
   });
 });

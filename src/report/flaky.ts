@@ -1,0 +1,111 @@
+import type { TrialDigest } from "../core/digest.js";
+import { agentLabel } from "../core/ids.js";
+import type { AgentRef } from "../core/schemas.js";
+
+/** How a scenario went for one agent over its attempts. */
+export type Consistency = "always_pass" | "always_fail" | "flaky";
+
+/** One scenario × agent cell: the attempts that say something about the agent. */
+export interface MatrixCell {
+  /** Attempts counted: cancelled trials and infrastructure errors are left out. */
+  attempts: number;
+  passed: number;
+  /** Mean score of the counted attempts, unscored as 0. */
+  meanScore: number;
+  consistency: Consistency;
+  /** Attempts left out (cancelled, infrastructure error). */
+  excluded: number;
+}
+
+/** Scenario × agent results: rows in scenario order, columns in the job's agent order. */
+export interface ScenarioMatrix {
+  scenarios: string[];
+  agents: string[];
+  /** cells[scenario][agent]; null where no attempt counted. */
+  cells: (MatrixCell | null)[][];
+}
+
+const ignored = (r: TrialDigest): boolean => r.status === "cancelled" || r.status === "infra_error";
+
+/** The matrix of a job's results. Scenarios sorted by id; agents as given. */
+export function scenarioMatrix(
+  agents: readonly AgentRef[],
+  results: readonly TrialDigest[],
+): ScenarioMatrix {
+  const labels = agents.map(agentLabel);
+  const column = new Map(labels.map((l, i) => [l, i]));
+  const rows = new Map<string, { n: number; c: number; sum: number; excluded: number }[]>();
+  for (const r of results) {
+    const a = column.get(agentLabel(r.agent));
+    if (a === undefined) continue;
+    let row = rows.get(r.scenario_id);
+    if (row === undefined) {
+      row = labels.map(() => ({ n: 0, c: 0, sum: 0, excluded: 0 }));
+      rows.set(r.scenario_id, row);
+    }
+    const cell = row[a]!;
+    if (ignored(r)) {
+      cell.excluded++;
+      continue;
+    }
+    cell.n++;
+    if (r.status === "passed") cell.c++;
+    cell.sum += r.score ?? 0;
+  }
+  const scenarios = [...rows.keys()].sort();
+  return {
+    scenarios,
+    agents: labels,
+    cells: scenarios.map((s) =>
+      rows.get(s)!.map((x) =>
+        x.n === 0
+          ? null
+          : {
+              attempts: x.n,
+              passed: x.c,
+              meanScore: x.sum / x.n,
+              consistency: x.c === x.n ? "always_pass" : x.c === 0 ? "always_fail" : "flaky",
+              excluded: x.excluded,
+            },
+      ),
+    ),
+  };
+}
+
+export interface AgentConsistency {
+  agent: string;
+  alwaysPass: string[];
+  alwaysFail: string[];
+  flaky: string[];
+}
+
+export interface FlakyReport {
+  perAgent: AgentConsistency[];
+  /** Scenarios that both passed and failed for every agent: a likely broken (nondeterministic) scenario. */
+  flakyForEveryAgent: string[];
+  /** With two or more agents, scenarios no agent ever passed: possibly broken, possibly just hard. */
+  failedByEveryAgent: string[];
+  /** Whether any scenario had two or more counted attempts for some agent (else nothing can be flaky). */
+  repeated: boolean;
+}
+
+/** Per agent, which scenarios always pass, always fail or flip; across agents, the suspicious ones. */
+export function flakyReport(m: ScenarioMatrix): FlakyReport {
+  const perAgent = m.agents.map((agent, a) => {
+    const of = (k: Consistency) => m.scenarios.filter((_, s) => m.cells[s]![a]?.consistency === k);
+    return {
+      agent,
+      alwaysPass: of("always_pass"),
+      alwaysFail: of("always_fail"),
+      flaky: of("flaky"),
+    };
+  });
+  const every = (k: Consistency) =>
+    m.scenarios.filter((_, s) => m.cells[s]!.every((c) => c !== null && c.consistency === k));
+  return {
+    perAgent,
+    flakyForEveryAgent: m.agents.length > 0 ? every("flaky") : [],
+    failedByEveryAgent: m.agents.length > 1 ? every("always_fail") : [],
+    repeated: m.cells.some((row) => row.some((c) => c !== null && c.attempts > 1)),
+  };
+}
