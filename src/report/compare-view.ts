@@ -20,7 +20,7 @@ function testLine(c: Comparison, names: { a: string; b: string }): string {
   }
   const how = c.test.exact
     ? "every sign pattern"
-    : `${c.random?.iterations} sampled patterns, seed ${c.random?.seed}`;
+    : `${c.random?.signFlipSamples} sampled patterns, seed ${c.random?.seed}`;
   return `paired sign-flip test (${how}); ${pText(c.p)}${adjusted}`;
 }
 
@@ -28,7 +28,7 @@ function intervalLine(c: Comparison): string {
   const how =
     c.intervalMethod === "t"
       ? "paired t-interval"
-      : `paired bootstrap, ${c.random?.iterations} draws, seed ${c.random?.seed}`;
+      : `paired bootstrap, ${c.random?.bootstrapDraws} draws, seed ${c.random?.seed}`;
   return `${signed(c.diff.mean)} points, 95% CI [${points(c.diff.low)}, ${points(c.diff.high)}] (${how})`;
 }
 
@@ -101,7 +101,14 @@ export function comparisonJson(c: Comparison) {
         : { method: c.test.method, exact: c.test.exact },
     p: c.p,
     p_adjusted: c.pAdjusted,
-    random: c.random,
+    random:
+      c.random === null
+        ? null
+        : {
+            seed: c.random.seed,
+            bootstrap_draws: c.random.bootstrapDraws,
+            sign_flip_samples: c.random.signFlipSamples,
+          },
     decisive: c.decisive,
     more_scenarios: c.moreScenarios,
     verdict: verdict(c, names),

@@ -1,6 +1,5 @@
-import type { TrialDigest } from "../core/digest.js";
 import { UsageError } from "../core/errors.js";
-import { agentLabel } from "../core/ids.js";
+import type { ScenarioTally, Tallies } from "../core/tally.js";
 import {
   bootstrapMean,
   holm,
@@ -11,12 +10,12 @@ import {
   tQuantile,
 } from "./stats.js";
 
-/** One side of a comparison: an agent's trials in a job. */
+/** One side of a comparison: an agent's per-scenario tallies in a job. */
 export interface Side {
   /** The agent's label (`claude-code:claude-sonnet-4-5`). */
   agent: string;
   job: string;
-  trials: readonly TrialDigest[];
+  scenarios: ReadonlyMap<string, ScenarioTally>;
 }
 
 export interface CompareOptions {
@@ -44,6 +43,8 @@ export type PairedTest =
   | { method: "mcnemar_exact"; onlyA: number; onlyB: number }
   | { method: "sign_flip"; exact: boolean };
 
+/** Sign patterns sampled when there are too many differing scenarios to enumerate them all. */
+export const SIGN_FLIP_SAMPLES = 10_000;
 /** Differing scenarios up to which the sign-flip test enumerates every sign pattern. */
 export const SIGN_FLIP_EXACT = 16;
 /**
@@ -60,8 +61,11 @@ export interface Comparison {
   /** How `diff`'s interval was made. */
   intervalMethod: "t" | "paired_bootstrap";
   test: PairedTest;
-  /** The seed and draws of whatever was random (bootstrap, sampled sign flips); null when nothing was. */
-  random: { seed: number; iterations: number } | null;
+  /**
+   * What was random, from which seed: the bootstrap's draws and the sampled sign patterns (null where
+   * not used); null when nothing was.
+   */
+  random: { seed: number; bootstrapDraws: number | null; signFlipSamples: number | null } | null;
   p: number;
   /** p after Holm's adjustment over every comparison made together (p itself when alone). */
   pAdjusted: number;
@@ -82,15 +86,10 @@ const z = (p: number): number => tQuantile(p, 1e9);
 const POWER = 0.8;
 
 /** Per scenario: the mean score over the attempts that were not cancelled (unscored as 0). */
-function perScenario(trials: readonly TrialDigest[]): Map<string, { sum: number; n: number }> {
-  const by = new Map<string, { sum: number; n: number }>();
-  for (const t of trials) {
-    if (t.status === "cancelled") continue;
-    const s = by.get(t.scenario_id) ?? { sum: 0, n: 0 };
-    s.sum += t.score ?? 0;
-    s.n++;
-    by.set(t.scenario_id, s);
-  }
+/** The scenarios a side has a counted (not cancelled) attempt of. */
+function perScenario(side: Side): Map<string, ScenarioTally> {
+  const by = new Map<string, ScenarioTally>();
+  for (const [scenario, t] of side.scenarios) if (t.n > 0) by.set(scenario, t);
   return by;
 }
 
@@ -107,8 +106,8 @@ export function pairScenarios(
   b: Side,
   commonOnly = false,
 ): { pairs: ScenarioPair[]; onlyA: string[]; onlyB: string[] } {
-  const sa = perScenario(a.trials);
-  const sb = perScenario(b.trials);
+  const sa = perScenario(a);
+  const sb = perScenario(b);
   const onlyA = [...sa.keys()].filter((s) => !sb.has(s)).sort();
   const onlyB = [...sb.keys()].filter((s) => !sa.has(s)).sort();
   if (!commonOnly && (onlyA.length > 0 || onlyB.length > 0)) {
@@ -190,12 +189,18 @@ export function compareTwo(a: Side, b: Side, opts: CompareOptions): Comparison {
   } else {
     const exact = diffs.filter((d) => d !== 0).length <= SIGN_FLIP_EXACT;
     test = { method: "sign_flip", exact };
-    p = signFlipTest(diffs, { seed, iterations, exactUpTo: SIGN_FLIP_EXACT });
+    p = signFlipTest(diffs, { seed, iterations: SIGN_FLIP_SAMPLES, exactUpTo: SIGN_FLIP_EXACT });
     if (pairs.length >= BOOTSTRAP_MIN_SCENARIOS) {
       diff = bootstrapMean(diffs, { seed, iterations })!;
       intervalMethod = "paired_bootstrap";
     }
-    if (!exact || intervalMethod === "paired_bootstrap") random = { seed, iterations };
+    if (!exact || intervalMethod === "paired_bootstrap") {
+      random = {
+        seed,
+        bootstrapDraws: intervalMethod === "paired_bootstrap" ? iterations : null,
+        signFlipSamples: exact ? null : SIGN_FLIP_SAMPLES,
+      };
+    }
   }
   // Scores lie in [0, 1], so differences in [−1, 1]: an interval reaching past either end is cut there.
   diff = { ...diff, low: Math.max(-1, diff.low), high: Math.min(1, diff.high) };
@@ -224,7 +229,11 @@ export function compareMany(
   pairs: readonly (readonly [Side, Side])[],
   opts: CompareOptions,
 ): Comparison[] {
-  const each = pairs.map(([a, b]) => compareTwo(a, b, opts));
+  return holmAdjusted(pairs.map(([a, b]) => compareTwo(a, b, opts)));
+}
+
+/** Comparisons made together, their p-values adjusted with Holm's method (and decided again). */
+export function holmAdjusted(each: readonly Comparison[]): Comparison[] {
   const adjusted = holm(each.map((c) => c.p));
   return each.map((c, i) => {
     const pAdjusted = adjusted[i]!;
@@ -277,18 +286,20 @@ export function verdict(c: Comparison, names = { a: c.a.agent, b: c.b.agent }): 
   return `${winner} ahead of ${loser} by ${points(Math.abs(d))} points, ${ci}: not decisive (${stat})${more}`;
 }
 
-/** A job's id, its agents' labels in order, and its trials: what comparing jobs needs. */
+/** A job's id, its agents' labels in order, and their tallies: what comparing jobs needs. */
 export interface JobResults {
   id: string;
   agents: readonly string[];
-  results: readonly TrialDigest[];
+  tallies: Tallies;
 }
 
-/** The sides of a job's agents (in the job's order), each with its own trials. */
+/** The sides of a job's agents (in the job's order), each with its own tallies. */
 export function sidesOfJob(job: JobResults): Side[] {
-  const by = new Map<string, TrialDigest[]>(job.agents.map((a) => [a, []]));
-  for (const r of job.results) by.get(agentLabel(r.agent))?.push(r);
-  return job.agents.map((agent) => ({ agent, job: job.id, trials: by.get(agent)! }));
+  return job.agents.map((agent) => ({
+    agent,
+    job: job.id,
+    scenarios: job.tallies.get(agent) ?? new Map(),
+  }));
 }
 
 /** The job's agents, kept to `only` when given (each of which must be one of them). */

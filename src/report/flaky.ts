@@ -1,6 +1,7 @@
 import type { TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef } from "../core/schemas.js";
+import { scenarioTallies, trialsByAgent } from "../core/tally.js";
 
 /** How a scenario went for one agent over its attempts. */
 export type Consistency = "always_pass" | "always_fail" | "flaky";
@@ -25,49 +26,31 @@ export interface ScenarioMatrix {
   cells: (MatrixCell | null)[][];
 }
 
-const ignored = (r: TrialDigest): boolean => r.status === "cancelled" || r.status === "infra_error";
-
 /** The matrix of a job's results. Scenarios sorted by id; agents as given. */
 export function scenarioMatrix(
   agents: readonly AgentRef[],
   results: readonly TrialDigest[],
 ): ScenarioMatrix {
   const labels = agents.map(agentLabel);
-  const column = new Map(labels.map((l, i) => [l, i]));
-  const rows = new Map<string, { n: number; c: number; sum: number; excluded: number }[]>();
-  for (const r of results) {
-    const a = column.get(agentLabel(r.agent));
-    if (a === undefined) continue;
-    let row = rows.get(r.scenario_id);
-    if (row === undefined) {
-      row = labels.map(() => ({ n: 0, c: 0, sum: 0, excluded: 0 }));
-      rows.set(r.scenario_id, row);
-    }
-    const cell = row[a]!;
-    if (ignored(r)) {
-      cell.excluded++;
-      continue;
-    }
-    cell.n++;
-    if (r.status === "passed") cell.c++;
-    cell.sum += r.score ?? 0;
-  }
-  const scenarios = [...rows.keys()].sort();
+  const byAgent = trialsByAgent(results);
+  const columns = labels.map((l) => scenarioTallies(byAgent.get(l) ?? []));
+  const scenarios = [...new Set(columns.flatMap((c) => [...c.keys()]))].sort();
   return {
     scenarios,
     agents: labels,
     cells: scenarios.map((s) =>
-      rows.get(s)!.map((x) =>
-        x.n === 0
-          ? null
-          : {
-              attempts: x.n,
-              passed: x.c,
-              meanScore: x.sum / x.n,
-              consistency: x.c === x.n ? "always_pass" : x.c === 0 ? "always_fail" : "flaky",
-              excluded: x.excluded,
-            },
-      ),
+      columns.map((column) => {
+        const t = column.get(s);
+        const attempts = t === undefined ? 0 : t.n - t.infra;
+        if (t === undefined || attempts === 0) return null;
+        return {
+          attempts,
+          passed: t.c,
+          meanScore: (t.sum - t.infraSum) / attempts,
+          consistency: t.c === attempts ? "always_pass" : t.c === 0 ? "always_fail" : "flaky",
+          excluded: t.infra + t.cancelled,
+        };
+      }),
     ),
   };
 }

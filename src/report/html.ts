@@ -1,11 +1,12 @@
 import { byTrialId, type TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { JobDoc, TrialStatus } from "../core/schemas.js";
+import { verdict } from "./compare.js";
 import { flakyReport, type MatrixCell, type ScenarioMatrix, scenarioMatrix } from "./flaky.js";
 import { formatDuration, sanitize } from "./format.js";
 import type { Interval } from "./stats.js";
 import { type AgentSummary, percentile, summarizeByAgent } from "./summary.js";
-import { formatElapsed } from "./summary-text.js";
+import { formatElapsed, jobComparisons } from "./summary-text.js";
 
 // `rli bmj report --html`: one page that opens anywhere without a network. Inline CSS and SVG only, no
 // scripts, no URLs; every string from the job is stripped of terminal escapes and HTML-escaped.
@@ -112,6 +113,8 @@ tbody th[scope=row]{white-space:nowrap}
 ul.names{margin:4px 0;padding-left:20px}
 figure{margin:14px 0}
 figcaption{color:var(--muted);font-size:12px;margin-top:4px}
+ul.verdicts{padding-left:20px}ul.verdicts li{margin:4px 0}li.decisive{font-weight:600}
+p.note{color:var(--muted);font-size:13px}
 p.empty{padding:18px;background:var(--soft);border-radius:6px;color:var(--muted)}
 svg{display:block;max-width:100%;height:auto}
 svg text{font-size:12px;fill:var(--fg)}
@@ -546,6 +549,24 @@ ${rows.join("\n")}
   return parts.join("\n");
 }
 
+/** The verdict of each pair of agents (Holm-adjusted beyond two); "" for one agent or a running job. */
+function comparisons(job: JobDoc, digests: readonly TrialDigest[]): string {
+  const cs = job.state === "running" ? [] : jobComparisons(job, digests);
+  if (cs.length === 0) return "";
+  const items = cs.map(
+    (c) => `<li class="${c.decisive ? "decisive" : "undecided"}">${esc(verdict(c))}</li>`,
+  );
+  const note =
+    cs.length > 1
+      ? `Paired by scenario; p-values Holm-adjusted over ${cs.length} comparisons.`
+      : "Paired by scenario.";
+  return section(
+    "comparisons",
+    "Comparison",
+    `<ul class="verdicts">\n${items.join("\n")}\n</ul>\n<p class="note">${note} Decisive: p &lt; 0.05.</p>`,
+  );
+}
+
 function section(id: string, title: string, body: string): string {
   return `<section id="${id}">\n<h2>${title}</h2>\n${body}\n</section>`;
 }
@@ -574,6 +595,7 @@ export function htmlReport(
 ${header(job, digests, opts.generatedAt)}
 <main>
 ${section("agents", "Agents", `${agentTable(summaries)}\n${scoreChart(summaries)}`)}
+${comparisons(job, digests)}
 ${section("scenarios", "Scenarios × agents", matrixTable(matrix, digests))}
 ${section("flaky", "Consistency across attempts", flakySection(matrix))}
 ${section("durations", "Trial durations", durationChart(summaries, digests))}

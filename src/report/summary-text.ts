@@ -1,11 +1,13 @@
 import type { TrialDigest } from "../core/digest.js";
+import { UsageError } from "../core/errors.js";
 import { agentLabel } from "../core/ids.js";
 import type { JobDoc, TrialStatus } from "../core/schemas.js";
+import { talliesOf } from "../core/tally.js";
 import {
   allPairs,
   type Comparison,
-  compareMany,
-  pairScenarios,
+  compareTwo,
+  holmAdjusted,
   sidesOfJob,
   verdict,
 } from "./compare.js";
@@ -214,7 +216,7 @@ export interface SummaryOptions {
 }
 
 /** The default seed and draws of every bootstrap: fixed, so the same results always read the same. */
-export const DEFAULT_BOOTSTRAP = { seed: 1, iterations: 10_000 } as const;
+export const DEFAULT_BOOTSTRAP = { seed: 1, iterations: 2_000 } as const;
 
 /** Every pair of the job's agents that share a scenario, compared (Holm-adjusted); [] for one agent. */
 export function jobComparisons(
@@ -222,18 +224,21 @@ export function jobComparisons(
   results: readonly TrialDigest[],
   bootstrap: { seed: number; iterations: number } = DEFAULT_BOOTSTRAP,
 ): Comparison[] {
-  const sides = sidesOfJob({ id: job.id, agents: job.spec.agents.map(agentLabel), results }).filter(
-    (s) => s.trials.some((t) => t.status !== "cancelled"),
-  );
-  const pairs = allPairs(sides).filter(([a, b]) => {
+  const sides = sidesOfJob({
+    id: job.id,
+    agents: job.spec.agents.map(agentLabel),
+    tallies: talliesOf(results),
+  }).filter((s) => [...s.scenarios.values()].some((t) => t.n > 0));
+  // A pair with no scenario in common (an agent whose every trial was cancelled, say) is left out.
+  const each = allPairs(sides).flatMap(([a, b]) => {
     try {
-      pairScenarios(a, b, true);
-      return true;
-    } catch {
-      return false;
+      return [compareTwo(a, b, { ...bootstrap, commonOnly: true })];
+    } catch (err) {
+      if (err instanceof UsageError) return [];
+      throw err;
     }
   });
-  return compareMany(pairs, { ...bootstrap, commonOnly: true });
+  return holmAdjusted(each);
 }
 
 /** Progress of a running job, as Runloop's summary showed it before the job ended. */

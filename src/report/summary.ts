@@ -2,7 +2,8 @@ import { TRIAL_STATUSES } from "../core/constants.js";
 import { retriesOf, type TrialDigest } from "../core/digest.js";
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, TrialStatus } from "../core/schemas.js";
-import { clusterBootstrap, clusteredInterval, type Interval, passAtK, passHatK } from "./stats.js";
+import { type ScenarioTally, scenarioTallies, trialsByAgent } from "../core/tally.js";
+import { bootstrapMean, type Interval, passAtK, passHatK, tInterval } from "./stats.js";
 
 /** How the per-agent intervals are made: a t-interval over scenarios (default) or a seeded cluster bootstrap. */
 export interface IntervalMethod {
@@ -61,19 +62,6 @@ function withinUnit(i: Interval | null): Interval | null {
   return i === null ? null : { ...i, low: Math.max(0, i.low), high: Math.min(1, i.high) };
 }
 
-/** Per scenario: attempts (cancelled ones left out) and how many passed. */
-function perScenario(mine: readonly TrialDigest[]): { n: number; c: number }[] {
-  const by = new Map<string, { n: number; c: number }>();
-  for (const r of mine) {
-    if (r.status === "cancelled") continue;
-    const s = by.get(r.scenario_id) ?? { n: 0, c: 0 };
-    s.n++;
-    if (r.status === "passed") s.c++;
-    by.set(r.scenario_id, s);
-  }
-  return [...by.values()];
-}
-
 /** pass@k (or pass^k) for k = 1..K averaged over scenarios; empty without scenarios. */
 function atK(
   scenarios: readonly { n: number; c: number }[],
@@ -94,27 +82,42 @@ function sumKnown(values: readonly (number | null)[]): number | null {
   return sum;
 }
 
-function median(sorted: readonly number[]): number | null {
+function median(sorted: ArrayLike<number>): number | null {
   if (sorted.length === 0) return null;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The nearest-rank percentile q (0 < q ≤ 1) of sorted values; null when there are none. */
-export function percentile(sorted: readonly number[], q: number): number | null {
+export function percentile(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!;
 }
 
-/** The mean score of these trials (unscored as 0) with its scenario-clustered interval, cut to [0, 1]. */
-function intervalOf(trials: readonly TrialDigest[], method: IntervalMethod): Interval | null {
-  const scores = trials.map((r) => ({ scenario: r.scenario_id, score: r.score ?? 0 }));
+/**
+ * The mean score over scenarios (each scenario's attempts averaged first, unscored as 0, cancelled left
+ * out; with `excludingInfra` infrastructure errors left out too) with its interval, cut to [0, 1].
+ */
+function intervalOf(
+  tallies: Map<string, ScenarioTally>,
+  excludingInfra: boolean,
+  method: IntervalMethod,
+): Interval | null {
+  const means: number[] = [];
+  for (const t of tallies.values()) {
+    const n = excludingInfra ? t.n - t.infra : t.n;
+    if (n > 0) means.push((excludingInfra ? t.sum - t.infraSum : t.sum) / n);
+  }
   return withinUnit(
-    method.bootstrap === undefined
-      ? clusteredInterval(scores)
-      : clusterBootstrap(scores, method.bootstrap),
+    method.bootstrap === undefined ? tInterval(means) : bootstrapMean(means, method.bootstrap),
   );
 }
+
+/**
+ * Summaries already made of a results array (views make them more than once per command; a 10,000-trial
+ * job's take tens of milliseconds). Remembered by the array and its length, as in tally.ts.
+ */
+const made = new WeakMap<readonly TrialDigest[], Map<string, AgentSummary[]>>();
 
 /** Summaries per agent, in the job's agent order (agents with no results yet included). */
 export function summarizeByAgent(
@@ -122,18 +125,50 @@ export function summarizeByAgent(
   results: readonly TrialDigest[],
   method: IntervalMethod = {},
 ): AgentSummary[] {
-  return agents.map((agent) => {
+  const key = JSON.stringify([agents, method, results.length]);
+  const cached = made.get(results)?.get(key);
+  if (cached !== undefined) return cached;
+  const grouped = trialsByAgent(results);
+  const summaries = agents.map((agent): AgentSummary => {
     const label = agentLabel(agent);
-    const mine = results.filter((r) => agentLabel(r.agent) === label);
+    const mine = grouped.get(label) ?? [];
+    const tallies = scenarioTallies(mine);
+    const scenarios = [...tallies.values()].filter((t) => t.n > 0);
     const byStatus = Object.fromEntries(TRIAL_STATUSES.map((s) => [s, 0])) as Record<
       TrialStatus,
       number
     >;
-    for (const r of mine) byStatus[r.status]++;
-    const scores = mine.flatMap((r) => (r.score === null ? [] : [r.score]));
-    const sum = scores.reduce((a, b) => a + b, 0);
-    const durations = mine.map((r) => r.duration_ms).sort((a, b) => a - b);
-    const counted = mine.filter((r) => r.status !== "cancelled");
+    // One pass: this runs over every trial of a 10,000-trial job on each summary.
+    let sum = 0;
+    let scored = 0;
+    let unknownCost = 0;
+    let retried = 0;
+    let retriedPassed = 0;
+    const durations = new Float64Array(mine.length);
+    const input: (number | null)[] = [];
+    const cacheRead: (number | null)[] = [];
+    const cacheWrite: (number | null)[] = [];
+    const output: (number | null)[] = [];
+    const cost: (number | null)[] = [];
+    mine.forEach((r, i) => {
+      byStatus[r.status]++;
+      if (r.score !== null) {
+        sum += r.score;
+        scored++;
+      }
+      durations[i] = r.duration_ms;
+      input.push(r.usage.input_tokens);
+      cacheRead.push(r.usage.cache_read_tokens);
+      cacheWrite.push(r.usage.cache_write_tokens);
+      output.push(r.usage.output_tokens);
+      cost.push(r.usage.cost_usd);
+      if (r.usage.cost_usd === null) unknownCost++;
+      if (retriesOf(r) > 0) {
+        retried++;
+        if (r.status === "passed") retriedPassed++;
+      }
+    });
+    durations.sort();
     return {
       agent,
       label,
@@ -142,25 +177,25 @@ export function summarizeByAgent(
       failedScore: byStatus.failed,
       failedError: mine.length - byStatus.passed - byStatus.failed,
       byStatus,
-      meanScore: scores.length === 0 ? null : sum / scores.length,
+      meanScore: scored === 0 ? null : sum / scored,
       meanScoreErrorsAsZero: mine.length === 0 ? null : sum / mine.length,
       medianDurationMs: median(durations),
       p90DurationMs: percentile(durations, 0.9),
-      inputTokens: sumKnown(mine.map((r) => r.usage.input_tokens)),
-      cacheReadTokens: sumKnown(mine.map((r) => r.usage.cache_read_tokens)),
-      cacheWriteTokens: sumKnown(mine.map((r) => r.usage.cache_write_tokens)),
-      outputTokens: sumKnown(mine.map((r) => r.usage.output_tokens)),
-      costUsd: sumKnown(mine.map((r) => r.usage.cost_usd)),
-      unknownCost: mine.filter((r) => r.usage.cost_usd === null).length,
-      retried: mine.filter((r) => retriesOf(r) > 0).length,
-      retriedPassed: mine.filter((r) => retriesOf(r) > 0 && r.status === "passed").length,
-      scoreInterval: intervalOf(counted, method),
-      scoreIntervalExcludingInfra: intervalOf(
-        counted.filter((r) => r.status !== "infra_error"),
-        method,
-      ),
-      passAtK: atK(perScenario(mine), passAtK),
-      passHatK: atK(perScenario(mine), passHatK),
+      inputTokens: sumKnown(input),
+      cacheReadTokens: sumKnown(cacheRead),
+      cacheWriteTokens: sumKnown(cacheWrite),
+      outputTokens: sumKnown(output),
+      costUsd: sumKnown(cost),
+      unknownCost,
+      retried,
+      retriedPassed,
+      scoreInterval: intervalOf(tallies, false, method),
+      scoreIntervalExcludingInfra: intervalOf(tallies, true, method),
+      passAtK: atK(scenarios, passAtK),
+      passHatK: atK(scenarios, passHatK),
     };
   });
+  if (!made.has(results)) made.set(results, new Map());
+  made.get(results)!.set(key, summaries);
+  return summaries;
 }

@@ -13,6 +13,8 @@ export const EVENTS_FILE = "events.jsonl";
 export const TRY_FILE = "try.json";
 export const RESULTS_FILE = "results.jsonl";
 export const DIGEST_FILE = "digest.json";
+/** Written beside digest.json when a job ends: per agent and scenario, the counts comparisons need. */
+export const TALLIES_FILE = "tallies.json";
 
 /**
  * Where jobs live: `--jobs-dir`, else $RLI_HOME/jobs, else $XDG_DATA_HOME/rli/jobs, else ~/.local/share/rli/jobs.

@@ -5,7 +5,8 @@ import { jobCounts } from "../core/counts.js";
 import { byTrialId, digestOf, type TrialDigest } from "../core/digest.js";
 import { StoreError } from "../core/errors.js";
 import type { JobCounts, JobDoc, JobEvent, JobStatus, TrialResult } from "../core/schemas.js";
-import { DIGEST_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE } from "./paths.js";
+import { type ScenarioTally, type Tallies, tallyFromRow } from "../core/tally.js";
+import { DIGEST_FILE, JOB_FILE, RESULTS_FILE, STATUS_FILE, TALLIES_FILE } from "./paths.js";
 
 // Readers of a job directory for the commands that only look (summary, watch, list, logs). They load
 // no zod: the runner validated every document against the schemas before writing it, so reading
@@ -204,6 +205,38 @@ export async function readDigests(dir: string, job: JobDoc): Promise<TrialDigest
     }
   }
   return (await readResults(dir)).map(digestOf);
+}
+
+/**
+ * tallies.json of an ended job (per agent and scenario, what comparisons need); null for a running job
+ * or one ended before the file existed, whose tallies come from its digests instead.
+ */
+export async function readTallies(dir: string, job: JobDoc): Promise<Tallies | null> {
+  if (job.state === "running") return null;
+  let raw: unknown;
+  try {
+    raw = await readJsonFile(dir, TALLIES_FILE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  const file = join(dir, TALLIES_FILE);
+  need(isObj(raw), file, "document");
+  checkVersion(raw as Obj, file);
+  const agents = (raw as Obj).agents;
+  need(isObj(agents), file, "agents");
+  const out: Tallies = new Map();
+  for (const [label, scenarios] of Object.entries(agents as Obj)) {
+    need(isObj(scenarios), file, `agents.${label}`);
+    const rows = new Map<string, ScenarioTally>();
+    for (const [scenario, row] of Object.entries(scenarios as Obj)) {
+      const t = tallyFromRow(row);
+      need(t !== null, file, `agents.${label}.${scenario}`);
+      rows.set(scenario, t as ScenarioTally);
+    }
+    out.set(label, rows);
+  }
+  return out;
 }
 
 /** status.json, or (for a job directory without one) the same record computed from job.json. */

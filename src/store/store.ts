@@ -17,12 +17,14 @@ import {
   TrialResultSchema,
   type TryRecord,
 } from "../core/schemas.js";
+import { talliesOf, tallyRow } from "../core/tally.js";
 import {
   DIGEST_FILE,
   EVENTS_FILE,
   JOB_FILE,
   RESULTS_FILE,
   STATUS_FILE,
+  TALLIES_FILE,
   TRY_FILE,
   trialDir,
 } from "./paths.js";
@@ -96,6 +98,17 @@ export async function writeDigest(dir: string, results: readonly TrialResult[]):
   await writeFileAtomic(
     join(dir, DIGEST_FILE),
     `${JSON.stringify({ schema_version: SCHEMA_VERSION, trials: trials.map(digestOf) })}\n`,
+  );
+  // What comparisons read: per agent and scenario, a row of counts.
+  const agents = Object.fromEntries(
+    [...talliesOf(trials)].map(([label, scenarios]) => [
+      label,
+      Object.fromEntries([...scenarios].map(([s, t]) => [s, tallyRow(t)])),
+    ]),
+  );
+  await writeFileAtomic(
+    join(dir, TALLIES_FILE),
+    `${JSON.stringify({ schema_version: SCHEMA_VERSION, agents })}\n`,
   );
 }
 

@@ -104,6 +104,13 @@ describe("rli bmj report --html on a two-agent starter job", () => {
         expect(await name.isVisible()).toBe(true);
       }
 
+      const verdicts = page.locator("#comparisons li.decisive");
+      expect(await verdicts.count()).toBe(1);
+      expect(await verdicts.textContent()).toBe(
+        "oracle beats nop by 100.0 points, 95% CI [100.0, 100.0], decisive (p < 0.001)",
+      );
+      expect(await verdicts.isVisible()).toBe(true);
+
       expect(await page.locator("#matrix tbody tr").count()).toBe(14);
       expect(await page.locator('#matrix td.pass[data-agent="oracle"]').count()).toBe(14);
       expect(await page.locator('#matrix td.fail[data-agent="nop"]').count()).toBe(14);

@@ -1,9 +1,10 @@
 import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel } from "../../core/ids.js";
+import { talliesOf } from "../../core/tally.js";
 import { compareMany, type JobResults, sidesToCompare } from "../../report/compare.js";
 import { compareDocument, compareText } from "../../report/compare-view.js";
 import { compareMarkdown } from "../../report/markdown.js";
-import { readDigests } from "../../store/read.js";
+import { readDigests, readTallies } from "../../store/read.js";
 import type { Io } from "../io.js";
 import { jobsDirOf, loadJobHead } from "../job-context.js";
 import { paintFor, printDocument } from "../output.js";
@@ -22,7 +23,9 @@ export async function jobResults(jobsDir: string, ref: string): Promise<JobResul
   return {
     id: head.job.id,
     agents: head.job.spec.agents.map(agentLabel),
-    results: await readDigests(head.dir, head.job),
+    // An ended job's tallies.json (kB); a running job's, or one from before the file, from its trials.
+    tallies:
+      (await readTallies(head.dir, head.job)) ?? talliesOf(await readDigests(head.dir, head.job)),
   };
 }
 
@@ -36,9 +39,11 @@ export async function compareAction(
   const seed = seedOf("--seed", flags.seed);
   const iterations = positiveInt("--iterations", flags.iterations);
   const jobsDir = jobsDirOf(flags.jobsDir, io);
-  const a = await jobResults(jobsDir, job);
-  const jobs =
-    other === undefined ? ([a] as const) : ([a, await jobResults(jobsDir, other)] as const);
+  // Two jobs are read side by side: one's file comes in while the other's is parsed.
+  const jobs: readonly [JobResults] | readonly [JobResults, JobResults] =
+    other === undefined
+      ? [await jobResults(jobsDir, job)]
+      : await Promise.all([jobResults(jobsDir, job), jobResults(jobsDir, other)]);
   const comparisons = compareMany(sidesToCompare(jobs, flags.agent), {
     seed,
     iterations,

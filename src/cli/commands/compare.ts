@@ -18,7 +18,8 @@ With one job, its agents are compared pairwise (p-values Holm-adjusted when ther
 with two jobs, their one agent each, or their agents of the same name. Scores are paired by scenario:
 each scenario's attempts are averaged (unscored trials count as 0, cancelled ones are left out), and
 the test is on the per-scenario differences: the exact McNemar test when both sides ran one binary
-attempt per scenario, else the paired sign-flip test (exact up to 16 differing scenarios). The 95%
+attempt per scenario, else the paired sign-flip test (exact up to 16 differing scenarios, else 10,000
+sampled sign patterns). The 95%
 interval of the difference is a paired t-interval, or a paired bootstrap from 20 scenarios on; whatever
 is random comes from --seed, recorded in the output, so every number can be reproduced.
 
@@ -49,8 +50,8 @@ export function registerCompare(parent: Command, io: Io, exit: ExitBox): void {
       [] as string[],
     )
     .option("--common-only", "compare on the scenarios both sides ran instead of refusing")
-    .option("--seed <n>", "seed of the bootstrap and sampled sign flips", "1")
-    .option("--iterations <n>", "bootstrap draws and sampled sign patterns", "10000")
+    .option("--seed <n>", "seed of the bootstrap and of sampled sign flips", "1")
+    .option("--iterations <n>", "bootstrap draws", "2000")
     .option("-e, --extended", "add every scenario's paired scores")
     .option("-o, --output <format>", "output format: text|json|yaml|markdown", "text")
     .option("--jobs-dir <dir>", JOBS_DIR_HELP)

@@ -2,6 +2,7 @@ import type { TrialDigest } from "../../core/digest.js";
 import { EXIT, UsageError } from "../../core/errors.js";
 import { agentLabel } from "../../core/ids.js";
 import type { JobDoc } from "../../core/schemas.js";
+import { talliesOf } from "../../core/tally.js";
 import { compareMany, type JobResults, sidesToCompare } from "../../report/compare.js";
 import { type GateOutcome, scoreGate, worseGate } from "../../report/gates.js";
 import { toBenchmarkJobView } from "../../report/runloop-view.js";
@@ -55,7 +56,11 @@ async function checkGates(
     );
   }
   if (baseline !== undefined) {
-    const mine = { id: job.id, agents: job.spec.agents.map(agentLabel), results: digests };
+    const mine = {
+      id: job.id,
+      agents: job.spec.agents.map(agentLabel),
+      tallies: talliesOf(digests),
+    };
     // Each of this job's agents against the baseline's agent of the same name (the baseline may have
     // more); one agent each are compared whatever their names.
     const only = mine.agents.every((a) => baseline.agents.includes(a)) ? mine.agents : undefined;

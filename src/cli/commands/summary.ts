@@ -69,7 +69,7 @@ export function registerSummary(parent: Command, io: Io, exit: ExitBox): void {
     .option("-o, --output <format>", "output format: text|json|yaml|junit|markdown", "text")
     .option("--bootstrap", "make the 95% intervals with a seeded cluster bootstrap")
     .option("--seed <n>", "seed of every bootstrap (recorded in the output)", "1")
-    .option("--iterations <n>", "bootstrap draws", "10000")
+    .option("--iterations <n>", "bootstrap draws", "2000")
     .option("--fail-under <score>", "exit 4 when an agent's mean score is below this (0 to 1)")
     .option("--fail-if-worse-than <job>", "exit 5 when decisively worse than this baseline job")
     .option("--common-only", "with --fail-if-worse-than: compare on the scenarios both jobs ran")

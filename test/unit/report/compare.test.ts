@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TrialDigest } from "../../../src/core/digest.js";
 import type { TrialStatus } from "../../../src/core/schemas.js";
+import { scenarioTallies } from "../../../src/core/tally.js";
 import {
   allPairs,
   compareMany,
@@ -29,7 +30,11 @@ function trial(
 
 /** One side: single attempts with these scores, scenario i gets scores[i]. */
 function side(agent: typeof ORACLE, scores: readonly (number | null)[], job = "job_a"): Side {
-  return { agent: agent.name, job, trials: scores.map((s, i) => trial(agent, i, s)) };
+  return {
+    agent: agent.name,
+    job,
+    scenarios: scenarioTallies(scores.map((s, i) => trial(agent, i, s))),
+  };
 }
 
 describe("compareTwo on single binary attempts: the exact McNemar test", () => {
@@ -91,7 +96,7 @@ describe("compareTwo on single binary attempts: the exact McNemar test", () => {
     const cancelled: Side = {
       agent: "oracle",
       job: "job_a",
-      trials: [trial(ORACLE, 0, 1), trial(ORACLE, 1, null, 1, "cancelled")],
+      scenarios: scenarioTallies([trial(ORACLE, 0, 1), trial(ORACLE, 1, null, 1, "cancelled")]),
     };
     expect(() => compareTwo(cancelled, side(NOP, [0, 0]), OPTS)).toThrow(
       "the scenario sets differ: 1 only in nop (b/s01)",
@@ -104,9 +109,11 @@ describe("compareTwo with several attempts or partial scores: sign flips and the
   const attempts = (agent: typeof ORACLE, n: number, passes: (i: number) => number): Side => ({
     agent: agent.name,
     job: "job_a",
-    trials: Array.from({ length: n }, (_, i) =>
-      [1, 2, 3].map((k) => trial(agent, i, k <= passes(i) ? 1 : 0, k)),
-    ).flat(),
+    scenarios: scenarioTallies(
+      Array.from({ length: n }, (_, i) =>
+        [1, 2, 3].map((k) => trial(agent, i, k <= passes(i) ? 1 : 0, k)),
+      ).flat(),
+    ),
   });
 
   it("few scenarios: the exact sign-flip test and the paired t-interval, nothing random", () => {
@@ -139,16 +146,16 @@ describe("compareTwo with several attempts or partial scores: sign flips and the
     expect(c.intervalMethod).toBe("paired_bootstrap");
     // 18 differing scenarios: more than the exact enumeration takes, so the flips are sampled too.
     expect(c.test).toEqual({ method: "sign_flip", exact: false });
-    expect(c.random).toEqual({ seed: 7, iterations: 2000 });
+    expect(c.random).toEqual({ seed: 7, bootstrapDraws: 2000, signFlipSamples: 10_000 });
     expect(c.diff.mean).toBeCloseTo(0.25, 12);
     expect(c.diff.low).toBeGreaterThan(0);
     expect(c.diff.high).toBeLessThanOrEqual(1 / 3 + 1e-12);
-    // No sampled pattern of 18 equal differences reaches the observed sum except (rarely) all-plus or
-    // all-minus: p is (1 + hits) / 2001.
-    expect(c.p).toBeLessThan(0.002);
+    // Of 10,000 sampled patterns of 18 equal differences, all-plus or all-minus (2 in 2^18) is about
+    // the only way to reach the observed sum: p is (1 + hits) / 10,001.
+    expect(c.p).toBeLessThan(0.001);
     expect(compareTwo(a, b, OPTS)).toEqual(c);
     const other = compareTwo(a, b, { ...OPTS, seed: 8 });
-    expect(other.random).toEqual({ seed: 8, iterations: 2000 });
+    expect(other.random).toEqual({ seed: 8, bootstrapDraws: 2000, signFlipSamples: 10_000 });
     expect(other.diff.mean).toBe(c.diff.mean);
   });
 
@@ -181,7 +188,7 @@ describe("scenario sets", () => {
   });
 
   it("nothing in common is one error even with --common-only", () => {
-    const b: Side = { agent: "nop", job: "job_b", trials: [trial(NOP, 5, 0)] };
+    const b: Side = { agent: "nop", job: "job_b", scenarios: scenarioTallies([trial(NOP, 5, 0)]) };
     expect(() => compareTwo(side(ORACLE, [1]), b, { ...OPTS, commonOnly: true })).toThrow(
       "oracle (job_a) and nop (job_b) have no scenario in common with a result",
     );

@@ -13,6 +13,8 @@ import type {
   TrialStatus,
 } from "../../../src/core/schemas.js";
 import { JobEventSchema } from "../../../src/core/schemas.js";
+import { talliesOf } from "../../../src/core/tally.js";
+import { readTallies } from "../../../src/store/read.js";
 import {
   closeAbandonedJob,
   JobWriter,
@@ -446,6 +448,51 @@ describe("digest.json", () => {
     );
     await expect(readDigests(w.dir, await readJob(w.dir))).rejects.toThrow(
       /digest\.json: trials: missing or malformed$/,
+    );
+  });
+});
+
+describe("tallies.json", () => {
+  it("is written with the digest when the job ends: per agent and scenario, the counts compare reads", async () => {
+    const w = await create();
+    const results = [
+      makeResult("1", ORACLE, "passed", 1),
+      makeResult("2", ORACLE, "infra_error", null),
+      makeResult("3", NOP_M, "cancelled", null),
+    ];
+    for (const r of results) await w.writeResult(r);
+    await w.update({ state: "completed", finished_at: "2024-05-01T12:10:00.000Z" }, results);
+    const file = JSON.parse(await readFile(join(w.dir, "tallies.json"), "utf8"));
+    expect(file.schema_version).toBe(1);
+    const job = await readJob(w.dir);
+    const tallies = await readTallies(w.dir, job);
+    expect(tallies).toEqual(talliesOf(results));
+    // Both of the oracle's trials are of the same scenario here.
+    expect(results[1]!.scenario_id).toBe(results[0]!.scenario_id);
+    expect(tallies?.get("oracle")?.get(results[0]!.scenario_id)).toEqual({
+      n: 2,
+      c: 1,
+      sum: 1,
+      infra: 1,
+      infraSum: 0,
+      cancelled: 0,
+    });
+    expect(tallies?.get("nop:m")?.get(results[2]!.scenario_id)?.cancelled).toBe(1);
+  });
+
+  it("is not read for a running job or one ended before it existed; a damaged one is refused", async () => {
+    const w = await create();
+    expect(await readTallies(w.dir, await readJob(w.dir))).toBeNull();
+    await w.update({ state: "completed", finished_at: "2024-05-01T12:10:00.000Z" }, []);
+    const ended = await readJob(w.dir);
+    await rm(join(w.dir, "tallies.json"));
+    expect(await readTallies(w.dir, ended)).toBeNull();
+    await writeFile(
+      join(w.dir, "tallies.json"),
+      JSON.stringify({ schema_version: 1, agents: { oracle: { "b/x": [1, 1, 1] } } }),
+    );
+    await expect(readTallies(w.dir, ended)).rejects.toThrow(
+      /tallies\.json: agents\.oracle\.b\/x: missing or malformed$/,
     );
   });
 });
