@@ -39,8 +39,13 @@ export function publishedSchema(schema, { file, title, description }) {
 }
 
 /** File name → schema document, from the zod schemas of src/core (built or source: same shapes). */
-export function schemaDocuments({ BenchmarkJobViewSchema, JobEventSchema }) {
+export function schemaDocuments({ BenchmarkJobViewSchema, JobEventSchema, CompareDocumentSchema }) {
   return {
+    "compare.schema.json": publishedSchema(CompareDocumentSchema, {
+      file: "compare.schema.json",
+      title: "rli compare",
+      description: "rli benchmark-job compare -o json",
+    }),
     "benchmark-job-view.schema.json": publishedSchema(BenchmarkJobViewSchema, {
       file: "benchmark-job-view.schema.json",
       title: "rli BenchmarkJobView",
@@ -70,9 +75,11 @@ export function renderSchema(file, doc) {
 async function main() {
   const view = await import("../dist/core/view-schema.js");
   const core = await import("../dist/core/schemas.js");
+  const compare = await import("../dist/core/compare-schema.js");
   const docs = schemaDocuments({
     BenchmarkJobViewSchema: view.BenchmarkJobViewSchema,
     JobEventSchema: core.JobEventSchema,
+    CompareDocumentSchema: compare.CompareDocumentSchema,
   });
   await mkdir(SCHEMA_DIR, { recursive: true });
   for (const [file, doc] of Object.entries(docs)) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ComparisonSchema } from "./compare-schema.js";
 import {
   EarlierTrySchema,
   ExceptionInfoSchema,
@@ -206,6 +207,12 @@ export const BenchmarkJobViewSchema = z
       .optional(),
     benchmark_outcomes: z.array(BenchmarkOutcomeSchema).optional(),
     in_progress_runs: z.array(InProgressRunSchema).optional(),
+    rli_comparisons: z
+      .array(ComparisonSchema)
+      .optional()
+      .describe(
+        "Each pair of the job's agents compared by scenario (an ended job with two or more)",
+      ),
     rli_scenarios: z
       .object({
         flaky_for_every_agent: z

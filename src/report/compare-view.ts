@@ -1,6 +1,11 @@
+import type { z } from "zod";
+import type { CompareDocumentSchema, ComparisonSchema } from "../core/compare-schema.js";
 import type { Comparison } from "./compare.js";
 import { verdict } from "./compare.js";
 import { NO_COLOR, type Paint, sanitize } from "./format.js";
+
+type ComparisonJson = z.infer<typeof ComparisonSchema>;
+type CompareDocument = z.infer<typeof CompareDocumentSchema>;
 
 /** Differences in points (score differences × 100), signed. */
 export const signed = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
@@ -82,7 +87,7 @@ export function compareText(
 }
 
 /** One comparison as the JSON document's entry (snake_case, every number as computed). */
-export function comparisonJson(c: Comparison) {
+export function comparisonJson(c: Comparison): ComparisonJson {
   const names = sideNames(c);
   return {
     a: { agent: c.a.agent, job_id: c.a.job, mean_score: c.a.mean },
@@ -92,7 +97,7 @@ export function comparisonJson(c: Comparison) {
       mean: c.diff.mean,
       low: c.diff.low,
       high: c.diff.high,
-      level: 0.95,
+      level: 0.95 as const,
       method: c.intervalMethod,
     },
     test:
@@ -125,7 +130,7 @@ export function comparisonJson(c: Comparison) {
 }
 
 /** The whole `compare -o json|yaml` document. */
-export function compareDocument(comparisons: readonly Comparison[]) {
+export function compareDocument(comparisons: readonly Comparison[]): CompareDocument {
   return {
     schema_version: 1,
     alpha: 0.05,

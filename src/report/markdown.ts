@@ -101,8 +101,12 @@ function agentTable(summaries: readonly AgentSummary[]): string[] {
     "Scores count unscored trials as 0 and leave cancelled ones out; 95% intervals are clustered by " +
       "scenario. Excl. infra leaves infrastructure errors out as well.",
   ];
-  if (summaries.some((s) => s.costUsd !== null && s.unknownCost > 0)) {
-    lines.push("", "\\* cost unknown for some trials; the sum covers the others");
+  const unknown = summaries.filter((s) => s.costUsd !== null && s.unknownCost > 0);
+  if (unknown.length > 0) {
+    const which = unknown.map(
+      (s) => `${s.unknownCost} of ${s.total} trials of ${mdEscape(s.label)}`,
+    );
+    lines.push("", `\\* cost unknown for ${which.join(", ")}; the sum covers the others`);
   }
   const retried = summaries.filter((s) => s.retried > 0);
   if (retried.length > 0) {

@@ -1,9 +1,11 @@
 import { agentLabel } from "../core/ids.js";
 import type { AgentRef, JobDoc, TrialResult, TrialStatus } from "../core/schemas.js";
 import type { AgentConfigSchema, BenchmarkJobView } from "../core/view-schema.js";
+import { comparisonJson } from "./compare-view.js";
 import { type AgentConsistency, flakyReport, scenarioMatrix } from "./flaky.js";
 import type { Interval } from "./stats.js";
 import { type AgentSummary, type IntervalMethod, summarizeByAgent } from "./summary.js";
+import { jobComparisons } from "./summary-text.js";
 
 type AgentConfig = import("zod").infer<typeof AgentConfigSchema>;
 
@@ -145,6 +147,8 @@ export interface ViewInput {
   runnerAlive: boolean | null;
   /** How the per-agent intervals are made (default: t over scenarios). */
   intervals?: IntervalMethod;
+  /** Seed and draws of the comparisons' random parts (default DEFAULT_BOOTSTRAP). */
+  random?: { seed: number; iterations: number };
   /** Trials running now, per agent label (from the event log); absent counts as 0. */
   running?: ReadonlyMap<string, number>;
   nowMs?: number;
@@ -172,6 +176,8 @@ export function toBenchmarkJobView(input: ViewInput) {
   const method = input.intervals ?? {};
   const summaries = summarizeByAgent(job.spec.agents, input.results, method);
   const flaky = flakyReport(scenarioMatrix(job.spec.agents, input.results));
+  const comparisons =
+    job.state === "running" ? [] : jobComparisons(job, input.results, input.random);
   const outcomes: NonNullable<BenchmarkJobView["benchmark_outcomes"]> = [];
   const inProgress: NonNullable<BenchmarkJobView["in_progress_runs"]> = [];
   job.spec.agents.forEach((agent, i) => {
@@ -247,6 +253,7 @@ export function toBenchmarkJobView(input: ViewInput) {
     },
     benchmark_outcomes: outcomes,
     in_progress_runs: inProgress,
+    ...(comparisons.length > 0 ? { rli_comparisons: comparisons.map(comparisonJson) } : {}),
     ...(outcomes.length > 0
       ? {
           rli_scenarios: {

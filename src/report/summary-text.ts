@@ -116,7 +116,8 @@ export function detailsTable(summaries: readonly AgentSummary[], paint: Paint = 
   }
   const unknown = summaries.filter((s) => s.costUsd !== null && s.unknownCost > 0);
   if (unknown.length > 0) {
-    lines.push(paint.dim("* cost unknown for some trials; the sum covers the others"));
+    const which = unknown.map((s) => `${s.unknownCost} of ${s.total} trials of ${label(s)}`);
+    lines.push(paint.dim(`* cost unknown for ${which.join(", ")}; the sum covers the others`));
   }
   const retried = summaries.filter((s) => s.retried > 0);
   if (retried.length > 0) {

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliEnv, runCli } from "../helpers/cli.js";
+import { cliEnv, runCli, runStarterJob } from "../helpers/cli.js";
+import { expectValid, schemaValidator } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tasks.js";
 
 const STARTER_TASKS = 14;
@@ -13,23 +14,14 @@ let jobsDir: string;
 let oracleJob: string;
 let nopJob: string;
 
-async function runJob(agent: string): Promise<string> {
-  const r = await runCli(
-    ["bmj", "run", "--agent", agent, "--benchmark", "starter", "--jobs-dir", jobsDir, "-o", "json"],
-    env,
-  );
-  expect(r.code, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { id: string }).id;
-}
-
 const cli = (...args: string[]) => runCli(["bmj", ...args, "--jobs-dir", jobsDir], env);
 
 beforeAll(async () => {
   home = await tempDir("rli-compare-");
   env = cliEnv(home.dir);
   jobsDir = join(home.dir, "jobs");
-  oracleJob = await runJob("oracle");
-  nopJob = await runJob("nop");
+  oracleJob = await runStarterJob(env, jobsDir, ["oracle"]);
+  nopJob = await runStarterJob(env, jobsDir, ["nop"]);
 }, 300_000);
 afterAll(() => home.cleanup());
 
@@ -51,6 +43,7 @@ describe("rli bmj compare", () => {
     const r = await cli("compare", oracleJob, nopJob, "-o", "json");
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { comparisons: ComparisonJson[]; holm_adjusted: boolean };
+    expectValid(schemaValidator("compare.schema.json"), doc);
     expect(doc.holm_adjusted).toBe(false);
     expect(doc.comparisons).toHaveLength(1);
     const [c] = doc.comparisons;

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, cliEnv, expectUsageError, runCli } from "../helpers/cli.js";
+import { type CliResult, cliEnv, expectUsageError, runCli, runStarterJob } from "../helpers/cli.js";
 import { REPO_ROOT, tempDir } from "../helpers/tasks.js";
 
 // Debian's chromium (scripts/setup-chromium.sh); playwright-core drives it over CDP, no download.
@@ -20,25 +20,7 @@ beforeAll(async () => {
   home = await tempDir("rli-report-");
   env = cliEnv(home.dir);
   jobsDir = join(home.dir, "jobs");
-  const r = await runCli(
-    [
-      "bmj",
-      "run",
-      "--agent",
-      "oracle",
-      "--agent",
-      "nop",
-      "--benchmark",
-      "starter",
-      "--jobs-dir",
-      jobsDir,
-      "-o",
-      "json",
-    ],
-    env,
-  );
-  expect(r.code, r.stderr).toBe(0);
-  jobId = (JSON.parse(r.stdout) as { id: string }).id;
+  jobId = await runStarterJob(env, jobsDir, ["oracle", "nop"]);
 }, 180_000);
 afterAll(() => home.cleanup());
 

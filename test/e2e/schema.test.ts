@@ -53,9 +53,19 @@ afterAll(() => home.cleanup());
 describe("published schemas against the built CLI", () => {
   it("run -o json prints one BenchmarkJobView that validates", () => {
     expect(run.code, run.stderr).toBe(0);
-    const view = JSON.parse(run.stdout) as { state: string; benchmark_outcomes: unknown[] };
+    const view = JSON.parse(run.stdout) as {
+      state: string;
+      benchmark_outcomes: unknown[];
+      rli_comparisons: { verdict: string; test: { method: string } }[];
+    };
     expect(view.state).toBe("completed");
     expect(view.benchmark_outcomes).toHaveLength(2);
+    // Two agents: their paired comparison (hello 1 vs 0, partial 0.5 vs 0: the sign-flip test).
+    expect(view.rli_comparisons).toHaveLength(1);
+    expect(view.rli_comparisons[0]!.test.method).toBe("sign_flip");
+    expect(view.rli_comparisons[0]!.verdict).toMatch(
+      /^oracle ahead of nop by 75\.0 points, 95% CI \[-?[\d.]+, 100\.0\]: not decisive \(p = 0\.500\); about 4 more scenarios would be needed$/,
+    );
     expectValid(validateView, view);
   });
 

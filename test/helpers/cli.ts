@@ -37,6 +37,18 @@ export function runCli(
   });
 }
 
+/** Run the built-in starter benchmark with these agents into `jobsDir`; the job's id (exit 0 asserted). */
+export async function runStarterJob(
+  env: NodeJS.ProcessEnv,
+  jobsDir: string,
+  agents: readonly string[],
+): Promise<string> {
+  const args = ["bmj", "run", ...agents.flatMap((a) => ["--agent", a]), "--benchmark", "starter"];
+  const r = await runCli([...args, "--jobs-dir", jobsDir, "-o", "json"], env);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
 /** The environment the CLI tests run with: `home` as HOME and RLI_HOME, no colour. */
 export function cliEnv(home: string): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: home, RLI_HOME: home, NO_COLOR: "1" };

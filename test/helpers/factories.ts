@@ -92,6 +92,23 @@ export function makeResult(
   };
 }
 
+/** A trial of `agent` on scenario `b/<s>`, attempt `attempt`, with the trial id the runner would give. */
+export function makeTrial(
+  agent: AgentRef,
+  s: string,
+  attempt: number,
+  status: TrialStatus,
+  score: number | null,
+  over: Partial<TrialResult> = {},
+): TrialResult {
+  return makeResult(agent, status, score, {
+    trial_id: `b_${s}__${agent.name}__${attempt}`,
+    scenario_id: `b/${s}`,
+    attempt,
+    ...over,
+  });
+}
+
 /** Try n of a trial that ended in an infrastructure error and was run again. */
 export function earlierTry(n: number): EarlierTry {
   return {

@@ -111,7 +111,11 @@ export async function summaryAction(id: string, flags: SummaryFlags, io: Io): Pr
     const loaded = await loadJob(jobsDir, id);
     job = loaded.job;
     digests = loaded.results;
-    await printDocument(io, output, toBenchmarkJobView({ ...loaded, intervals }));
+    await printDocument(
+      io,
+      output,
+      toBenchmarkJobView({ ...loaded, intervals, random: bootstrap }),
+    );
   } else {
     const head = await loadJobHead(jobsDir, id);
     job = head.job;

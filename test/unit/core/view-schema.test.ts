@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { CompareDocumentSchema } from "../../../src/core/compare-schema.js";
 import { trialId } from "../../../src/core/ids.js";
 import {
   type AgentRef,
@@ -24,11 +25,13 @@ interface Generator {
   schemaDocuments(schemas: {
     BenchmarkJobViewSchema: unknown;
     JobEventSchema: unknown;
+    CompareDocumentSchema: unknown;
   }): Record<string, Record<string, unknown>>;
 }
 
 const VIEW_FILE = "benchmark-job-view.schema.json";
 const EVENT_FILE = "job-event.schema.json";
+const COMPARE_FILE = "compare.schema.json";
 
 /**
  * Draft 2020-12, ajv's strict defaults plus strictTypes (strictRequired stays off: it rejects
@@ -172,8 +175,12 @@ describe("schema/ files", () => {
     const gen = (await import(
       pathToFileURL(join(REPO_ROOT, "scripts", "gen-schemas.js")).href
     )) as Generator;
-    const docs = gen.schemaDocuments({ BenchmarkJobViewSchema, JobEventSchema });
-    expect(Object.keys(docs).sort()).toEqual([VIEW_FILE, EVENT_FILE].sort());
+    const docs = gen.schemaDocuments({
+      BenchmarkJobViewSchema,
+      JobEventSchema,
+      CompareDocumentSchema,
+    });
+    expect(Object.keys(docs).sort()).toEqual([VIEW_FILE, EVENT_FILE, COMPARE_FILE].sort());
     for (const [file, doc] of Object.entries(docs)) {
       // Key order too: compare serialisations. Layout is biome's business (npm run format:check).
       expect(JSON.stringify(committedSchema(file)), `${file} is stale: run npm run schema`).toBe(
@@ -183,7 +190,7 @@ describe("schema/ files", () => {
   });
 
   it("name themselves and allow keys they do not list", () => {
-    for (const file of [VIEW_FILE, EVENT_FILE]) {
+    for (const file of [VIEW_FILE, EVENT_FILE, COMPARE_FILE]) {
       const doc = committedSchema(file);
       expect(doc.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
       expect(doc.$id).toBe(`https://rli.dev/schema/${file}`);

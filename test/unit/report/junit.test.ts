@@ -3,26 +3,19 @@ import { describe, expect, it } from "vitest";
 import type { TrialDigest } from "../../../src/core/digest.js";
 import type { AgentRef, TrialResult, TrialStatus } from "../../../src/core/schemas.js";
 import { junitXml, xmlEscape } from "../../../src/report/junit.js";
-import { DIGEST, earlierTry, makeJob, makeResult, NOP, ORACLE } from "../../helpers/factories.js";
+import {
+  DIGEST,
+  earlierTry,
+  makeJob,
+  makeResult,
+  makeTrial,
+  NOP,
+  ORACLE,
+} from "../../helpers/factories.js";
 
 const SCENARIOS = ["b/a", "b/b"].map((id) => ({ id, name: id, path: "/p", digest: DIGEST }));
 
-/** A trial of `agent` on scenario `b/<s>`, attempt `attempt`, with the trial id the runner would give. */
-function trial(
-  agent: AgentRef,
-  s: string,
-  attempt: number,
-  status: TrialStatus,
-  score: number | null,
-  over: Partial<TrialResult> = {},
-): TrialResult {
-  return makeResult(agent, status, score, {
-    trial_id: `b_${s}__${agent.name}__${attempt}`,
-    scenario_id: `b/${s}`,
-    attempt,
-    ...over,
-  });
-}
+const trial = makeTrial;
 
 const exception = (type: string): TrialResult["exception"] => ({
   type,

@@ -1,28 +1,21 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRef, TrialResult, TrialStatus, Usage } from "../../../src/core/schemas.js";
+import type { AgentRef, Usage } from "../../../src/core/schemas.js";
 import { UNKNOWN_USAGE } from "../../../src/core/schemas.js";
 import { MATRIX_ROWS, markdownSummary, mdEscape } from "../../../src/report/markdown.js";
-import { DIGEST, earlierTry, makeJob, makeResult, NOP, ORACLE } from "../../helpers/factories.js";
+import {
+  DIGEST,
+  earlierTry,
+  makeJob,
+  makeResult,
+  makeTrial,
+  NOP,
+  ORACLE,
+} from "../../helpers/factories.js";
 
 const scenarios = (...ids: string[]) =>
   ids.map((id) => ({ id, name: id, path: "/p", digest: DIGEST }));
 
-/** A trial of `agent` on scenario `b/<s>`, attempt `attempt`, with the trial id the runner would give. */
-function trial(
-  agent: AgentRef,
-  s: string,
-  attempt: number,
-  status: TrialStatus,
-  score: number | null,
-  over: Partial<TrialResult> = {},
-): TrialResult {
-  return makeResult(agent, status, score, {
-    trial_id: `b_${s}__${agent.name}__${attempt}`,
-    scenario_id: `b/${s}`,
-    attempt,
-    ...over,
-  });
-}
+const trial = makeTrial;
 
 const cost = (usd: number): Usage => ({ ...UNKNOWN_USAGE, cost_usd: usd, cost_source: "reported" });
 
@@ -54,7 +47,7 @@ describe("markdownSummary", () => {
 
 Scores count unscored trials as 0 and leave cancelled ones out; 95% intervals are clustered by scenario. Excl. infra leaves infrastructure errors out as well.
 
-\\* cost unknown for some trials; the sum covers the others
+\\* cost unknown for 1 of 4 trials of oracle; the sum covers the others
 
 Retried after an infrastructure error (only the last try counts):
 

@@ -189,7 +189,7 @@ describe("detailsTable", () => {
       oracle                        0.750 (1 scenario)          0.750     2.0s     3.0s         2.3k/500    $0.0223  -
       nop:m                         0.000 (1 scenario)          0.000     5.0s    1m 1s      1.50M/20.0k    $12.50*  agent_timeout 1, infra_error 1
       nop                           -                               -        -        -                -          -  -
-      * cost unknown for some trials; the sum covers the others
+      * cost unknown for 2 of 3 trials of nop:m; the sum covers the others
       "
     `);
   });
@@ -266,7 +266,9 @@ describe("detailsTable", () => {
     expect(lines[1]).toMatch(/^<bold>Agent {25}Score \[95% CI\].*Errors<\/bold>$/);
     expect(lines[3]?.endsWith("  <dim>-</dim>")).toBe(true);
     expect(lines[4]?.endsWith("  <red>agent_timeout 1, infra_error 1</red>")).toBe(true);
-    expect(lines[5]).toBe("<dim>* cost unknown for some trials; the sum covers the others</dim>");
+    expect(lines[5]).toBe(
+      "<dim>* cost unknown for 2 of 3 trials of nop:m; the sum covers the others</dim>",
+    );
   });
 });
 
@@ -380,7 +382,7 @@ describe("summaryText", () => {
       ---------------------------------------------------------------------------------------------------------------------
       oracle                        0.700 [0.145, 1.000]        0.700     1.0s     1.0s         3.5k/300   $0.0500*  agent_timeout 1
       nop:m                         0.000 [0.000, 0.000]        0.000     1.0s     1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
-      * cost unknown for some trials; the sum covers the others
+      * cost unknown for 3 of 5 trials of oracle; the sum covers the others
 
       Score: errors count as 0; Excl. infra leaves infrastructure errors out.
       95% CI: t-interval over 5 scenarios, attempts averaged per scenario first.
@@ -421,7 +423,7 @@ describe("summaryText", () => {
       ---------------------------------------------------------------------------------------------------------------------
       oracle                        0.700 [0.145, 1.000]        0.700     1.0s     1.0s         3.5k/300   $0.0500*  agent_timeout 1
       nop:m                         0.000 [0.000, 0.000]        0.000     1.0s     1.0s                -          -  agent_error 1, infra_error 1, verifier_error 1, cancelled 1
-      * cost unknown for some trials; the sum covers the others
+      * cost unknown for 3 of 5 trials of oracle; the sum covers the others
 
       Score: errors count as 0; Excl. infra leaves infrastructure errors out.
       95% CI: t-interval over 5 scenarios, attempts averaged per scenario first.
