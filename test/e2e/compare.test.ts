@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, runCli, runStarterJob } from "../helpers/cli.js";
@@ -143,6 +144,57 @@ describe("summary: CI gates", () => {
     const missing = await cli("summary", nopJob, "--fail-if-worse-than", "job_nope");
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe("");
+  });
+});
+
+describe("run: CI gates once the job has completed", () => {
+  it("--fail-under exits 4 after the results; a bad baseline stops it before anything runs", async () => {
+    const before = await readdir(jobsDir);
+    const bad = await cli(
+      "run",
+      "--agent",
+      "nop",
+      "--benchmark",
+      "starter",
+      "--fail-if-worse-than",
+      "job_nope",
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(await readdir(jobsDir)).toEqual(before);
+    const detached = await cli(
+      "run",
+      "--agent",
+      "nop",
+      "--benchmark",
+      "starter",
+      "--detach",
+      "--fail-under",
+      "0.5",
+    );
+    expect(detached.code).toBe(2);
+    expect(detached.stderr).toMatch(
+      /^Error: --fail-under and --fail-if-worse-than wait for the job to end: with --detach/,
+    );
+    expect(await readdir(jobsDir)).toEqual(before);
+
+    const r = await cli(
+      "run",
+      "--agent",
+      "nop",
+      "--benchmark",
+      "starter",
+      "--fail-under",
+      "0.5",
+      "--fail-if-worse-than",
+      oracleJob,
+    );
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain("nop");
+    expect(r.stderr).toContain("FAILED --fail-under 0.5: nop has score 0.000\n");
+    expect(r.stderr).toContain(
+      `FAILED --fail-if-worse-than ${oracleJob}: oracle (${oracleJob}) beats nop (this job)`,
+    );
   });
 });
 

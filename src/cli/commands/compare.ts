@@ -4,7 +4,7 @@ import type { ExitBox } from "../main.js";
 import { JOBS_DIR_HELP } from "../output.js";
 
 export interface CompareFlags {
-  agent: string[];
+  agent?: string[];
   commonOnly?: boolean;
   seed: string;
   iterations: string;
@@ -18,10 +18,10 @@ With one job, its agents are compared pairwise (p-values Holm-adjusted when ther
 with two jobs, their one agent each, or their agents of the same name. Scores are paired by scenario:
 each scenario's attempts are averaged (unscored trials count as 0, cancelled ones are left out), and
 the test is on the per-scenario differences: the exact McNemar test when both sides ran one binary
-attempt per scenario, else the paired sign-flip test (exact up to 16 differing scenarios, else 10,000
-sampled sign patterns). The 95%
-interval of the difference is a paired t-interval, or a paired bootstrap from 20 scenarios on; whatever
-is random comes from --seed, recorded in the output, so every number can be reproduced.
+attempt per scenario, else the paired sign-flip test (every sign pattern up to 16 differing scenarios,
+10,000 sampled ones above). The 95% interval of the difference is a paired t-interval, or a paired
+bootstrap from 20 scenarios on. Whatever is random comes from --seed and is recorded in -o json
+(schema/compare.schema.json), so every number can be reproduced.
 
 A difference is decisive when p < 0.05 (after Holm). When it is not, the verdict says about how many
 more scenarios like these would be needed to tell a difference that size.
@@ -43,12 +43,7 @@ export function registerCompare(parent: Command, io: Io, exit: ExitBox): void {
     .description("Compare agents scenario by scenario: paired difference, interval, test, verdict")
     .argument("<job>", "job id, unique id prefix, latest, or a job directory")
     .argument("[other-job]", "a second job to compare the first against")
-    .option(
-      "--agent <name>",
-      "compare only this agent (name or name:model; repeatable)",
-      (v: string, acc: string[]) => [...acc, v],
-      [] as string[],
-    )
+    .option("--agent <agents...>", "compare only these agents, agent[:model]; repeatable")
     .option("--common-only", "compare on the scenarios both sides ran instead of refusing")
     .option("--seed <n>", "seed of the bootstrap and of sampled sign flips", "1")
     .option("--iterations <n>", "bootstrap draws", "2000")

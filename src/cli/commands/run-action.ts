@@ -11,6 +11,7 @@ import { agentLabel, newJobId } from "../../core/ids.js";
 import { type AgentRef, type JobEvent, type JobSpec, JobSpecSchema } from "../../core/schemas.js";
 import { type JobOutcome, runJob } from "../../orchestrator/job.js";
 import { toBenchmarkJobView } from "../../report/runloop-view.js";
+import { DEFAULT_BOOTSTRAP } from "../../report/summary-text.js";
 import { resultsTable } from "../../report/text.js";
 import { isJobId } from "../../store/jobs.js";
 import { defaultJobsDir } from "../../store/paths.js";
@@ -180,6 +181,8 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
         ["--agent-config", flags.agentConfig],
         ["--detach", flags.detach],
         ["--remote", flags.remote],
+        ["--fail-under", flags.failUnder],
+        ["--fail-if-worse-than", flags.failIfWorseThan],
       ] as const
     ).find(([, v]) => v !== undefined);
     if (clash !== undefined) {
@@ -219,6 +222,17 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     throw new UsageError("Cannot specify both --benchmark and --scenarios");
   }
   const hosted = await isServerSideJob(flags, io);
+  const gated = flags.failUnder !== undefined || flags.failIfWorseThan !== undefined;
+  if (gated && (flags.detach === true || (hosted && backendName !== "runloop"))) {
+    throw new UsageError(
+      `--fail-under and --fail-if-worse-than wait for the job to end: with ${flags.detach === true ? "--detach" : "a server-side job"}, run rli bmj summary <id> with them once it has`,
+    );
+  }
+  const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
+  // Checked, and the baseline job read, before anything runs.
+  const gates = gated
+    ? await (await import("../gates.js")).gatesOf(flags, jobsDir, DEFAULT_BOOTSTRAP)
+    : undefined;
   if (hosted && backendName !== "runloop") {
     if (flags.maxRetries !== undefined) {
       throw new UsageError(
@@ -304,7 +318,6 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
     ...(flags.runloopBlueprint !== undefined ? { runloop_blueprint: flags.runloopBlueprint } : {}),
   });
 
-  const jobsDir = flags.jobsDir ?? defaultJobsDir(io.env);
   if (flags.detach === true) return detach(io, jobsDir, spec, output);
   const jobId = runnerJobId(io.env) ?? newJobId();
   io.claimInterrupt("Cancelling: stopping running trials and tearing down sandboxes", () =>
@@ -324,6 +337,10 @@ export async function runAction(flags: RunFlags, io: Io): Promise<number> {
         ...runtimeOptions(io, backend, secretValues, agentEnv.values, retryBaseMs),
         onEvent,
       }),
+    gates === undefined
+      ? undefined
+      : async (outcome) =>
+          (await import("../gates.js")).checkGates(outcome.job, outcome.results, gates, io),
   );
 }
 
@@ -343,6 +360,8 @@ export async function runWithProgress(
     history: readonly JobEvent[];
   },
   run: (onEvent: (e: JobEvent) => void) => Promise<JobOutcome>,
+  /** CI gates over a completed job: their exit code (EXIT.ok when they pass). */
+  gate?: (outcome: JobOutcome) => Promise<number>,
 ): Promise<number> {
   const view = await createProgressView(
     io,
@@ -371,7 +390,8 @@ export async function runWithProgress(
     await printDocument(io, output, doc);
   }
   if (outcome.job.state === "cancelled") return EXIT.interrupted;
-  return outcome.job.state === "completed" ? EXIT.ok : EXIT.failure;
+  if (outcome.job.state !== "completed") return EXIT.failure;
+  return gate === undefined ? EXIT.ok : gate(outcome);
 }
 
 /** What a job needs from this process besides its spec: where and with what it runs. */

@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
+import { GATES_HELP, type GateFlags } from "../gate-flags.js";
 import type { Io } from "../io.js";
 import type { ExitBox } from "../main.js";
 
-export interface RunFlags {
+export interface RunFlags extends GateFlags {
   agent?: string[];
   benchmark?: string;
   scenarios?: string[];
@@ -42,7 +43,11 @@ Examples:
   $ RUNLOOP_API_KEY=... rli bmj run --agent oracle --benchmark starter --backend runloop
   $ RUNLOOP_API_KEY=... rli bmj run --agent claude-code:claude-sonnet-4 --benchmark "SWE-bench Verified"
 
-Exit codes: 0 job completed (whatever the scores) · 1 failure · 2 bad input · 130 cancelled`;
+${GATES_HELP}
+  (on run: checked once the job has completed; not with --detach or a server-side job)
+
+Exit codes: 0 job completed (whatever the scores, unless a gate says otherwise) · 1 failure · 2 bad
+input · 4 below --fail-under · 5 decisively worse than --fail-if-worse-than · 130 cancelled`;
 
 /** `rli benchmark-job run`: Runloop's flags plus --jobs-dir, --backend and --sandbox. */
 export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
@@ -80,6 +85,9 @@ export function registerRun(parent: Command, io: Io, exit: ExitBox): void {
       "times a trial that hit an infrastructure error (sandbox could not start or died, lost connection) is run again, after a jittered backoff; agent errors, timeouts and low scores are never retried (default: 2)",
     )
     .option("--metadata <key=value>", "metadata tag, repeatable", collect, [])
+    .option("--fail-under <score>", "exit 4 when an agent's mean score is below this (0 to 1)")
+    .option("--fail-if-worse-than <job>", "exit 5 when decisively worse than this baseline job")
+    .option("--common-only", "with --fail-if-worse-than: compare on the scenarios both jobs ran")
     .option("-o, --output <format>", "output format: text|json|yaml", "text")
     .option(
       "--resume <id>",

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
+import { GATES_HELP, type GateFlags } from "../gate-flags.js";
 import type { Io } from "../io.js";
 import type { ExitBox } from "../main.js";
 import { JOBS_DIR_HELP } from "../output.js";
 
-export interface SummaryFlags {
+export interface SummaryFlags extends GateFlags {
   extended?: boolean;
   output: string;
   jobsDir?: string;
@@ -43,10 +44,7 @@ more agents the paired comparison of each pair (see rli bmj compare --help).
 -o junit writes one testcase per trial (a testsuite per agent); -o markdown a table for a CI step
 summary or a PR comment.
 
-CI gates (local jobs; the lines go to stderr, stdout keeps the chosen output):
-  --fail-under <score>          exit 4 when an agent's mean score is below <score>
-  --fail-if-worse-than <job>    exit 5 when an agent is decisively worse than in <job> (paired test,
-                                Holm-adjusted over the agents); 4 wins when both gates fail
+${GATES_HELP}
 
 JSON and YAML follow Runloop's BenchmarkJobView (schema/benchmark-job-view.schema.json), with rli's
 own fields under rli_* keys. Unlike Runloop's summary, text is the default here; pass -o json for the
