@@ -5,7 +5,7 @@ import { verdict } from "./compare.js";
 import { flakyReport, type MatrixCell, type ScenarioMatrix, scenarioMatrix } from "./flaky.js";
 import { formatDuration, sanitize } from "./format.js";
 import type { Interval } from "./stats.js";
-import { type AgentSummary, percentile, summarizeByAgent } from "./summary.js";
+import { type AgentSummary, median, percentile, summarizeByAgent } from "./summary.js";
 import { formatElapsed, jobComparisons } from "./summary-text.js";
 
 // `rli bmj report --html`: one page that opens anywhere without a network. Inline CSS and SVG only, no
@@ -320,11 +320,6 @@ interface StripRow {
   note: string;
 }
 
-function median(sorted: readonly number[]): number {
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** Rows past this many trials draw the box alone: thousands of dots say nothing more and weigh a lot. */
 const MAX_DOTS = 2000;
 
@@ -352,7 +347,7 @@ function stripChart(
     if (sorted.length > 0) {
       const q1 = percentile(sorted, 0.25)!;
       const q3 = percentile(sorted, 0.75)!;
-      const med = median(sorted);
+      const med = median(sorted)!;
       const lo = sorted[0]!;
       const hi = sorted[sorted.length - 1]!;
       marks +=

@@ -162,17 +162,6 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * A percentile bootstrap of the mean over scenarios (clusters resampled with replacement), from `seed`:
- * the same seed gives the same interval.
- */
-export function clusterBootstrap(
-  scores: readonly { scenario: string; score: number }[],
-  opts: { seed: number; iterations?: number; level?: number },
-): Interval | null {
-  return bootstrapMean(clusterMeans(scores), opts);
-}
-
-/**
  * The exact two-sided McNemar test for paired binary outcomes: `b` pairs where only A passed, `c` where
  * only B passed. p = P(X ≤ min(b, c)) × 2 under Binomial(b + c, ½), capped at 1; 1 when no pair differs.
  */

@@ -82,7 +82,8 @@ function sumKnown(values: readonly (number | null)[]): number | null {
   return sum;
 }
 
-function median(sorted: ArrayLike<number>): number | null {
+/** The median of sorted values; null when there are none. */
+export function median(sorted: ArrayLike<number>): number | null {
   if (sorted.length === 0) return null;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
